@@ -62,6 +62,20 @@ type RouteStats struct {
 	Packets  atomic.Uint64
 	Bytes    atomic.Uint64
 	lastUsed atomic.Int64 // unix nanoseconds; 0 = never
+
+	// When the forwarder last raised a data signal for this route (unix ns), so
+	// signals are rate-limited per route without a shared lock.
+	lastSignal atomic.Int64
+}
+
+// SignalDue reports whether a data signal may be sent for this route at now
+// (unix ns), at most one per interval, and if so records that it was.
+func (s *RouteStats) SignalDue(now int64, interval int64) bool {
+	last := s.lastSignal.Load()
+	if last != 0 && now-last < interval {
+		return false
+	}
+	return s.lastSignal.CompareAndSwap(last, now)
 }
 
 // Count records one packet of n bytes used at now (unix nanoseconds).

@@ -1,0 +1,317 @@
+//go:build linux
+
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/vishvananda/netns"
+	"golang.org/x/net/bpf"
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// ForwarderOptions configure a Linux Forwarder.
+type ForwarderOptions struct {
+	Table  *Table
+	Logger *slog.Logger
+	// NetNS is the namespace whose links the forwarder serves; 0 or -1 means the
+	// current one. Every socket is opened inside it.
+	NetNS netns.NsHandle
+	// Signal receives data signals; it must not block (drop when full).
+	Signal func(DataSignal)
+	// RingBlocks and RingBlockSize size each link's TPACKET_V3 receive ring
+	// (defaults 64 blocks of 128 KiB).
+	RingBlocks, RingBlockSize int
+}
+
+// Forwarder is the user-space multicast data plane on Linux: one TPACKET_V3
+// receive ring per multicast link, filtered in the kernel to IPv6 multicast
+// wider than link-local, forwarding from the Table.
+type Forwarder struct {
+	opts ForwarderOptions
+	log  *slog.Logger
+	core *forwarder
+	icmp *icmp.PacketConn // sends Packet Too Big (the kernel routes it)
+
+	mu    sync.Mutex
+	rings map[int]*ring
+}
+
+// NewForwarder returns a forwarder with no links; SetLinks starts it on links.
+func NewForwarder(opts ForwarderOptions) (*Forwarder, error) {
+	if opts.Table == nil {
+		return nil, errors.New("forwarder: no table")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Signal == nil {
+		opts.Signal = func(DataSignal) {}
+	}
+	if opts.RingBlocks == 0 {
+		opts.RingBlocks = 64
+	}
+	if opts.RingBlockSize == 0 {
+		opts.RingBlockSize = 128 << 10
+	}
+	f := &Forwarder{opts: opts, log: opts.Logger.With("subsys", "forwarder"), rings: map[int]*ring{}}
+	now := func() int64 { return time.Now().UnixNano() }
+	f.core = newForwarder(opts.Table, now, opts.Signal, f.sendTooBig)
+	err := inNamespace(opts.NetNS, func() error {
+		c, err := icmp.ListenPacket("ip6:ipv6-icmp", "::")
+		f.icmp = c
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forwarder: icmpv6 socket: %w", err)
+	}
+	return f, nil
+}
+
+// SetLinks makes the forwarder serve exactly the given links that are up,
+// multicast-capable and not loopback: rings open for new ones, close for gone
+// ones; a changed MTU or MAC takes effect at once.
+func (f *Forwarder) SetLinks(links []Link) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := map[int]Link{}
+	for _, l := range links {
+		if l.Up && l.Multicast && !l.Loopback && len(l.HardwareAddr) == 6 {
+			want[l.Index] = l
+		}
+	}
+	for idx, r := range f.rings {
+		if _, ok := want[idx]; !ok {
+			r.close()
+			delete(f.rings, idx)
+			f.log.Info("stopped forwarding on link", "link", r.link.name)
+		}
+	}
+	table := make(map[int]*fwdLink, len(want))
+	for idx, l := range want {
+		r := f.rings[idx]
+		if r == nil {
+			var err error
+			r, err = f.openRing(l)
+			if err != nil {
+				f.log.Error("cannot forward on link", "link", l.Name, "err", err)
+				continue
+			}
+			f.rings[idx] = r
+			f.log.Info("forwarding on link", "link", l.Name, "index", l.Index, "mtu", l.MTU)
+		}
+		// The link description is replaced, not edited, so readers see a
+		// consistent one.
+		fl := &fwdLink{index: idx, name: l.Name, mtu: l.MTU, send: r.send}
+		copy(fl.mac[:], l.HardwareAddr)
+		r.link = fl
+		table[idx] = fl
+	}
+	f.core.setLinks(table)
+	for _, r := range f.rings {
+		r.start(f.core)
+	}
+}
+
+// Stats returns the forwarder's counters.
+func (f *Forwarder) Stats() ForwarderStats { return f.core.stats() }
+
+// Close stops every ring.
+func (f *Forwarder) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for idx, r := range f.rings {
+		r.close()
+		delete(f.rings, idx)
+	}
+	f.core.setLinks(map[int]*fwdLink{})
+	return f.icmp.Close()
+}
+
+// sendTooBig sends an ICMPv6 Packet Too Big (RFC 4443 §3.2) to the source of
+// pkt, quoting as much of it as fits in the minimum MTU.
+func (f *Forwarder) sendTooBig(pkt []byte, mtu int) {
+	quote := pkt
+	if max := 1280 - ipv6HeaderLen - 8; len(quote) > max {
+		quote = quote[:max]
+	}
+	msg := icmp.Message{Type: ipv6.ICMPTypePacketTooBig, Body: &icmp.PacketTooBig{MTU: mtu, Data: quote}}
+	b, err := msg.Marshal(nil) // the kernel fills in the checksum on ICMPv6 raw sockets
+	if err != nil {
+		return
+	}
+	src := netip.AddrFrom16([16]byte(pkt[8:24]))
+	if _, err := f.icmp.WriteTo(b, &net.IPAddr{IP: src.AsSlice()}); err != nil {
+		f.log.Debug("packet too big not sent", "to", src, "err", err)
+	}
+}
+
+// ring is one link's TPACKET_V3 receive ring and transmit socket.
+type ring struct {
+	fd        int
+	mem       []byte
+	blockSize int
+	blocks    int
+	link      *fwdLink // replaced under Forwarder.mu; read by the ring goroutine via core.link
+	index     int
+
+	started atomic.Bool
+	stop    atomic.Bool
+	done    chan struct{}
+}
+
+// multicastFilter passes IPv6 frames to a multicast destination of scope wider
+// than link-local that were not sent by this host (PACKET_OUTGOING).
+func multicastFilter() ([]bpf.RawInstruction, error) {
+	const (
+		packetOutgoing = 4
+	)
+	return bpf.Assemble([]bpf.Instruction{
+		bpf.LoadExtension{Num: bpf.ExtType},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipTrue: 6},
+		bpf.LoadAbsolute{Off: 12, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: etherTypeIPv6, SkipTrue: 4},
+		bpf.LoadAbsolute{Off: ethHeaderLen + 24, Size: 2}, // first two bytes of the destination
+		bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xff0f},
+		bpf.JumpIf{Cond: bpf.JumpLessOrEqual, Val: 0xff02, SkipTrue: 1}, // not multicast, or scope <= 2
+		bpf.RetConstant{Val: 0x40000},
+		bpf.RetConstant{Val: 0},
+	})
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+func (f *Forwarder) openRing(l Link) (*ring, error) {
+	r := &ring{index: l.Index, blockSize: f.opts.RingBlockSize, blocks: f.opts.RingBlocks, done: make(chan struct{})}
+	err := inNamespace(f.opts.NetNS, func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IPV6)))
+		if err != nil {
+			return fmt.Errorf("AF_PACKET socket: %w", err)
+		}
+		r.fd = fd
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	fail := func(what string, err error) (*ring, error) {
+		if r.mem != nil {
+			unix.Munmap(r.mem)
+		}
+		unix.Close(r.fd)
+		return nil, fmt.Errorf("%s on %s: %w", what, l.Name, err)
+	}
+	prog, err := multicastFilter()
+	if err != nil {
+		return fail("assemble filter", err)
+	}
+	filter := make([]unix.SockFilter, len(prog))
+	for i, ins := range prog {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	if err := unix.SetsockoptSockFprog(r.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}); err != nil {
+		return fail("attach filter", err)
+	}
+	if err := unix.SetsockoptInt(r.fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+		return fail("TPACKET_V3", err)
+	}
+	req := unix.TpacketReq3{
+		Block_size:     uint32(r.blockSize),
+		Block_nr:       uint32(r.blocks),
+		Frame_size:     2048,
+		Frame_nr:       uint32(r.blockSize / 2048 * r.blocks),
+		Retire_blk_tov: 1, // ms: hand over a partly filled block quickly (latency)
+	}
+	if err := unix.SetsockoptTpacketReq3(r.fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+		return fail("PACKET_RX_RING", err)
+	}
+	mem, err := unix.Mmap(r.fd, 0, r.blockSize*r.blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_LOCKED)
+	if err != nil {
+		mem, err = unix.Mmap(r.fd, 0, r.blockSize*r.blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			return fail("mmap ring", err)
+		}
+	}
+	r.mem = mem
+	// Transmit straight to the driver: the qdisc adds nothing for forwarding.
+	_ = unix.SetsockoptInt(r.fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	mreq := unix.PacketMreq{Ifindex: int32(l.Index), Type: unix.PACKET_MR_ALLMULTI}
+	if err := unix.SetsockoptPacketMreq(r.fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
+		return fail("allmulti", err)
+	}
+	if err := unix.Bind(r.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: l.Index}); err != nil {
+		return fail("bind", err)
+	}
+	return r, nil
+}
+
+func (r *ring) send(frame []byte) error {
+	_, err := unix.Write(r.fd, frame)
+	return err
+}
+
+func (r *ring) start(core *forwarder) {
+	if r.started.Swap(true) {
+		return
+	}
+	go r.run(core)
+}
+
+func (r *ring) close() {
+	r.stop.Store(true)
+	if r.started.Load() {
+		<-r.done
+	}
+	unix.Munmap(r.mem)
+	unix.Close(r.fd)
+}
+
+// run walks the ring's blocks in order, handing each frame to the core and
+// the block back to the kernel.
+func (r *ring) run(core *forwarder) {
+	defer close(r.done)
+	runtime.LockOSThread() // keeps the hot loop on one thread (and its cache)
+	defer runtime.UnlockOSThread()
+	const blockHdrStatus = 8 // offsetof(tpacket_block_desc, hdr.bh1.block_status)
+	pfd := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN | unix.POLLERR}}
+	cur := 0
+	for !r.stop.Load() {
+		block := r.mem[cur*r.blockSize : (cur+1)*r.blockSize]
+		status := (*uint32)(unsafe.Pointer(&block[blockHdrStatus]))
+		if atomic.LoadUint32(status)&unix.TP_STATUS_USER == 0 {
+			// Wake up now and then to notice stop.
+			if _, err := unix.Poll(pfd, 100); err != nil && err != unix.EINTR {
+				return
+			}
+			continue
+		}
+		hdr := (*unix.TpacketHdrV1)(unsafe.Pointer(&block[blockHdrStatus]))
+		n := int(hdr.Num_pkts)
+		off := int(hdr.Offset_to_first_pkt)
+		for i := 0; i < n && off > 0 && off+unix.SizeofTpacket3Hdr <= len(block); i++ {
+			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
+			start := off + int(ph.Mac)
+			end := start + int(ph.Snaplen)
+			if end <= len(block) {
+				core.forward(r.index, block[start:end], ph.Status&unix.TP_STATUS_CSUMNOTREADY != 0)
+			}
+			if ph.Next_offset == 0 {
+				break
+			}
+			off += int(ph.Next_offset)
+		}
+		atomic.StoreUint32(status, unix.TP_STATUS_KERNEL)
+		cur = (cur + 1) % r.blocks
+	}
+}
