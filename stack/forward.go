@@ -66,8 +66,10 @@ type fwdLink struct {
 	name  string
 	mtu   int
 	mac   [6]byte
-	// send transmits a whole Ethernet frame on this link.
-	send func(frame []byte) error
+	// send transmits (or queues for transmission) a whole Ethernet frame on
+	// this link; flush, when set, pushes out what send queued.
+	send  func(frame []byte) error
+	flush func()
 }
 
 // forwarder replicates multicast frames according to the table.
@@ -231,6 +233,15 @@ func (f *forwarder) forward(in int, frame []byte, csumNotReady bool) {
 			continue
 		}
 		f.forwarded.Add(1)
+	}
+}
+
+// flush pushes out every frame the links have queued.
+func (f *forwarder) flush() {
+	for _, l := range *f.links.Load() {
+		if l.flush != nil {
+			l.flush()
+		}
 	}
 }
 

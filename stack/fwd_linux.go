@@ -113,7 +113,7 @@ func (f *Forwarder) SetLinks(links []Link) {
 		}
 		// The link description is replaced, not edited, so readers see a
 		// consistent one.
-		fl := &fwdLink{index: idx, name: l.Name, mtu: l.MTU, send: r.send}
+		fl := &fwdLink{index: idx, name: l.Name, mtu: l.MTU, send: r.send, flush: r.tx.flush}
 		copy(fl.mac[:], l.HardwareAddr)
 		r.link = fl
 		table[idx] = fl
@@ -166,9 +166,117 @@ type ring struct {
 	link      *fwdLink // replaced under Forwarder.mu; read by the ring goroutine via core.link
 	index     int
 
+	tx *txRing
+
 	started atomic.Bool
 	stop    atomic.Bool
 	done    chan struct{}
+}
+
+// txRing is a link's PACKET_TX_RING (TPACKET_V2): copies are queued into its
+// frames and handed to the kernel in one send() per batch, instead of one
+// write() per copy.
+type txRing struct {
+	mu        sync.Mutex
+	fd        int
+	mem       []byte
+	frameSize int
+	frames    int
+	cur       int
+	pending   int
+}
+
+const (
+	txFrameSize = 2048
+	txFrames    = 512
+	txDataOff   = 32 // TPACKET_ALIGN(sizeof(tpacket2_hdr)): where the frame starts
+	txBatch     = 64 // flush at least this often
+)
+
+func openTxRing(ns netns.NsHandle, ifindex int) (*txRing, error) {
+	t := &txRing{frameSize: txFrameSize, frames: txFrames}
+	err := inNamespace(ns, func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0) // protocol 0: receives nothing
+		t.fd = fd
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("AF_PACKET tx socket: %w", err)
+	}
+	fail := func(what string, err error) (*txRing, error) {
+		unix.Close(t.fd)
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.SetsockoptInt(t.fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
+		return fail("TPACKET_V2", err)
+	}
+	_ = unix.SetsockoptInt(t.fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	req := unix.TpacketReq{Block_size: uint32(t.frameSize * 16), Block_nr: uint32(t.frames / 16), Frame_size: uint32(t.frameSize), Frame_nr: uint32(t.frames)}
+	if err := unix.SetsockoptTpacketReq(t.fd, unix.SOL_PACKET, unix.PACKET_TX_RING, &req); err != nil {
+		return fail("PACKET_TX_RING", err)
+	}
+	mem, err := unix.Mmap(t.fd, 0, t.frameSize*t.frames, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fail("mmap tx ring", err)
+	}
+	t.mem = mem
+	if err := unix.Bind(t.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: ifindex}); err != nil {
+		unix.Munmap(mem)
+		return fail("bind tx", err)
+	}
+	return t, nil
+}
+
+// queue copies frame into the next free slot; it flushes when the batch is
+// full or the ring has no free slot.
+func (t *txRing) queue(frame []byte) error {
+	if len(frame) > t.frameSize-txDataOff {
+		return unix.EMSGSIZE
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	slot := t.mem[t.cur*t.frameSize : (t.cur+1)*t.frameSize]
+	status := (*uint32)(unsafe.Pointer(&slot[0]))
+	if atomic.LoadUint32(status) != unix.TP_STATUS_AVAILABLE {
+		t.flushLocked()
+		if atomic.LoadUint32(status) != unix.TP_STATUS_AVAILABLE {
+			return unix.ENOBUFS
+		}
+	}
+	copy(slot[txDataOff:], frame)
+	hdr := (*unix.Tpacket2Hdr)(unsafe.Pointer(&slot[0]))
+	hdr.Len = uint32(len(frame))
+	atomic.StoreUint32(status, unix.TP_STATUS_SEND_REQUEST)
+	t.cur = (t.cur + 1) % t.frames
+	t.pending++
+	if t.pending >= txBatch {
+		t.flushLocked()
+	}
+	return nil
+}
+
+func (t *txRing) flush() {
+	t.mu.Lock()
+	if t.pending > 0 {
+		t.flushLocked()
+	}
+	t.mu.Unlock()
+}
+
+func (t *txRing) flushLocked() {
+	// One send hands every SEND_REQUEST frame to the driver.
+	for {
+		err := unix.Sendto(t.fd, nil, unix.MSG_DONTWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	t.pending = 0
+}
+
+func (t *txRing) close() {
+	unix.Munmap(t.mem)
+	unix.Close(t.fd)
 }
 
 // multicastFilter passes IPv6 frames to a multicast destination of scope wider
@@ -253,13 +361,15 @@ func (f *Forwarder) openRing(l Link) (*ring, error) {
 	if err := unix.Bind(r.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: l.Index}); err != nil {
 		return fail("bind", err)
 	}
+	tx, err := openTxRing(f.opts.NetNS, l.Index)
+	if err != nil {
+		return fail("tx ring", err)
+	}
+	r.tx = tx
 	return r, nil
 }
 
-func (r *ring) send(frame []byte) error {
-	_, err := unix.Write(r.fd, frame)
-	return err
-}
+func (r *ring) send(frame []byte) error { return r.tx.queue(frame) }
 
 func (r *ring) start(core *forwarder) {
 	if r.started.Swap(true) {
@@ -275,6 +385,7 @@ func (r *ring) close() {
 	}
 	unix.Munmap(r.mem)
 	unix.Close(r.fd)
+	r.tx.close()
 }
 
 // run walks the ring's blocks in order, handing each frame to the core and
@@ -312,6 +423,7 @@ func (r *ring) run(core *forwarder) {
 			off += int(ph.Next_offset)
 		}
 		atomic.StoreUint32(status, unix.TP_STATUS_KERNEL)
+		core.flush()
 		cur = (cur + 1) % r.blocks
 	}
 }
