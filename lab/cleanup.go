@@ -62,21 +62,31 @@ func onSignal(c chan os.Signal) {
 	}
 }
 
-// Sweep deletes lab namespaces whose creating process is gone, killing any
-// process still inside them. It returns the namespaces it removed.
-func Sweep() ([]string, error) {
+// Namespaces returns the names of all named network namespaces (ip netns list).
+func Namespaces() ([]string, error) {
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
 		return nil, fmt.Errorf("ip netns list: %w", err)
 	}
+	var names []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			names = append(names, f[0])
+		}
+	}
+	return names, nil
+}
+
+// Sweep deletes lab namespaces whose creating process is gone, killing any
+// process still inside them. It returns the namespaces it removed.
+func Sweep() ([]string, error) {
+	names, err := Namespaces()
+	if err != nil {
+		return nil, err
+	}
 	var removed []string
 	var errs []error
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		name := f[0]
+	for _, name := range names {
 		pid, ok := creator(name)
 		if !ok || alive(pid) {
 			continue
@@ -122,5 +132,9 @@ func deleteNamespace(name string) error {
 			}
 		}
 	}
-	return ip("netns", "del", name)
+	err := ip("netns", "del", name)
+	if _, serr := os.Stat("/run/netns/" + name); errors.Is(serr, os.ErrNotExist) {
+		return nil // gone, perhaps swept by another process at the same time
+	}
+	return err
 }

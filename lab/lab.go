@@ -20,7 +20,7 @@ const Prefix = "p6-"
 // Its methods are safe for use by one goroutine at a time while building;
 // Close may be called from any goroutine, more than once.
 type Lab struct {
-	id string   // Prefix + pid + sequence letters
+	id string     // Prefix + pid + sequence letters
 	tb testing.TB // nil when opened without a test
 
 	mu       sync.Mutex

@@ -47,9 +47,6 @@ func (n *Node) remove() error {
 	if n.handle.IsOpen() {
 		n.handle.Close()
 	}
-	if _, err := os.Stat("/run/netns/" + n.name); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
 	return deleteNamespace(n.name)
 }
 

@@ -103,6 +103,11 @@ func (p *Proc) Signal(sig os.Signal) error {
 // Wait waits up to timeout for the process to exit and returns its exit error
 // (nil for exit status 0), or ErrTimeout.
 func (p *Proc) Wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {

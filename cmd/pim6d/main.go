@@ -1,0 +1,116 @@
+// Command pim6d is an IPv6 multicast router: an MLDv2 querier and PIM-SM/SSM,
+// forwarding through its own (destination, source) routing table.
+//
+//	pim6d [--config FILE] [--socket PATH] [--log-level debug|info|warn|error] [--check]
+//
+// Without --config it runs on the embedded default configuration (see package
+// config). SIGHUP reloads the configuration; SIGTERM or SIGINT stops it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pim6d/pim6d/config"
+	"github.com/pim6d/pim6d/daemon"
+	"github.com/spf13/pflag"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := pflag.NewFlagSet("pim6d", pflag.ContinueOnError)
+	settings := config.NewSettings(fs)
+	check := fs.Bool("check", false, "check the configuration against this system's interfaces and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "pim6d: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+
+	level := new(slog.LevelVar)
+	if l, err := config.ParseLevel(fs.Lookup("log-level").Value.String()); err == nil {
+		level.Set(l) // until the configuration is loaded
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if *check {
+		return checkConfig(settings)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := daemon.Run(ctx, daemon.Options{
+		Logger:     log,
+		Level:      level,
+		OpenStack:  openStack,
+		LoadConfig: settings.Load,
+		Reload:     reloads(ctx),
+	})
+	if err != nil {
+		log.Error("pim6d failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// reloads turns SIGHUP into reload requests; requests that arrive while one
+// is pending merge into it.
+func reloads(ctx context.Context) <-chan struct{} {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// checkConfig loads the configuration against the system's interfaces, prints
+// every problem, and says whether it is usable.
+func checkConfig(settings *config.Settings) int {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pim6d: %v\n", err)
+		return 1
+	}
+	names := make([]string, len(ifs))
+	for i, ifi := range ifs {
+		names[i] = ifi.Name
+	}
+	cfg, err := settings.Load(names)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	src := cfg.Source
+	if src == "" {
+		src = "embedded default configuration"
+	}
+	fmt.Printf("%s: OK\n", src)
+	return 0
+}

@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/pim6d/pim6d/config"
+	"github.com/pim6d/pim6d/stack"
+)
+
+// Core is the protocol router the daemon drives. All its methods are called
+// on the daemon's event-loop goroutine.
+type Core interface {
+	// Event handles one stack event (stack.LinkEvent, AddrEvent, RouteEvent,
+	// PacketEvent, SignalEvent).
+	Event(ev any)
+	// Reconfigure applies a configuration that was reloaded (SIGHUP).
+	Reconfigure(cfg *config.Config)
+	// Close is called once at shutdown, before the stack closes, so the core
+	// can still send (PIM Hello with holdtime 0, RFC 7761 §4.3.1).
+	Close() error
+}
+
+// Options configure Run.
+type Options struct {
+	// Logger receives the daemon's logs; Level, if set, is the level it
+	// filters with, adjusted to the configuration's log_level.
+	Logger *slog.Logger
+	Level  *slog.LevelVar
+
+	// OpenStack opens the stack (cmd/pim6d: stack.NewLinux). Required.
+	OpenStack func(ctx context.Context, log *slog.Logger) (stack.Stack, error)
+
+	// LoadConfig loads the configuration, checking interface names against
+	// links (the names of the stack's links). It is called at start and on
+	// every reload. config.Settings.Load fits.
+	LoadConfig func(links []string) (*config.Config, error)
+
+	// Reload delivers a value for every reload request (SIGHUP).
+	Reload <-chan struct{}
+
+	// NewCore builds the protocol core; nil runs without one (log only).
+	NewCore func(st stack.Stack, cfg *config.Config, log *slog.Logger) (Core, error)
+}
+
+// daemon is the state Run owns; only the event-loop goroutine touches it,
+// except calls, which other goroutines use to run closures on the loop.
+type daemon struct {
+	opts  Options
+	log   *slog.Logger
+	st    stack.Stack
+	cfg   *config.Config
+	core  Core
+	calls chan func()
+	done  chan struct{} // closed when the event loop has stopped
+}
+
+// Run runs pim6d until ctx is done, then shuts down: core closed, stack
+// closed, control socket removed. It returns an error only for a failure to
+// start (stack, configuration, control socket).
+func Run(ctx context.Context, opts Options) (err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.LoadConfig == nil {
+		opts.LoadConfig = func([]string) (*config.Config, error) { return config.Default(), nil }
+	}
+	if opts.OpenStack == nil {
+		return errors.New("daemon: Options.OpenStack is nil")
+	}
+	d := &daemon{opts: opts, log: opts.Logger, calls: make(chan func()), done: make(chan struct{})}
+
+	d.st, err = opts.OpenStack(ctx, d.log.With("subsystem", "stack"))
+	if err != nil {
+		return fmt.Errorf("open stack: %w", err)
+	}
+	defer func() {
+		if cerr := d.st.Close(); cerr != nil {
+			d.log.Error("close stack", "err", cerr)
+		}
+	}()
+
+	d.cfg, err = opts.LoadConfig(linkNames(d.st.Links()))
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	d.setLevel()
+	d.log.Info("configuration loaded", "source", source(d.cfg))
+
+	ctl, err := listenControl(d.cfg.ControlSocket, d.log.With("subsystem", "control"), d.call, d.status)
+	if err != nil {
+		return err
+	}
+	defer ctl.close()
+	defer close(d.done) // before ctl.close: control requests stop waiting for the loop
+
+	d.logState()
+
+	if opts.NewCore != nil {
+		d.core, err = opts.NewCore(d.st, d.cfg, d.log)
+		if err != nil {
+			return fmt.Errorf("start router: %w", err)
+		}
+	}
+	d.log.Info("pim6d running", "pid", os.Getpid(), "control_socket", d.cfg.ControlSocket)
+	d.loop(ctx)
+	d.log.Info("shutting down")
+	if d.core != nil {
+		if cerr := d.core.Close(); cerr != nil {
+			d.log.Error("close router", "err", cerr)
+		}
+	}
+	return nil
+}
+
+func (d *daemon) loop(ctx context.Context) {
+	events := d.st.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				d.log.Error("stack event channel closed")
+				return
+			}
+			d.event(ev)
+		case <-d.opts.Reload:
+			d.reload()
+		case f := <-d.calls:
+			f()
+		}
+	}
+}
+
+// call runs f on the event loop and waits for it; it fails when the loop
+// is gone.
+func (d *daemon) call(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case d.calls <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.done:
+		return errors.New("shutting down")
+	}
+	<-done
+	return nil
+}
+
+// status runs on the event loop.
+func (d *daemon) status() any {
+	s := Status{Pid: os.Getpid(), Config: source(d.cfg), Interfaces: []string{}}
+	for _, ifc := range d.cfg.Enabled(d.st.Links()) {
+		s.Interfaces = append(s.Interfaces, ifc.Name)
+	}
+	return s
+}
+
+func (d *daemon) event(ev any) {
+	logEvent(d.log, d.st, d.cfg, ev)
+	if d.core != nil {
+		d.core.Event(ev)
+	}
+}
+
+// reload reads the configuration again. A bad one is logged and the old one
+// stays in force.
+func (d *daemon) reload() {
+	cfg, err := d.opts.LoadConfig(linkNames(d.st.Links()))
+	if err != nil {
+		d.log.Error("reload: configuration rejected, keeping the old one", "err", err)
+		return
+	}
+	changes := cfg.Diff(d.cfg)
+	if cfg.ControlSocket != d.cfg.ControlSocket {
+		d.log.Warn("reload: control_socket changes at restart only", "old", d.cfg.ControlSocket, "new", cfg.ControlSocket)
+		cfg.ControlSocket = d.cfg.ControlSocket
+	}
+	d.cfg = cfg
+	d.setLevel()
+	if len(changes) == 0 {
+		d.log.Info("reload: configuration unchanged", "source", source(cfg))
+		return
+	}
+	for _, ch := range changes {
+		d.log.Info("reload: changed", "key", ch.Key, "old", ch.Old, "new", ch.New)
+	}
+	d.log.Info("reload: configuration applied", "source", source(cfg), "changes", len(changes))
+	if d.core != nil {
+		d.core.Reconfigure(cfg)
+	}
+}
+
+func (d *daemon) setLevel() {
+	if d.opts.Level != nil {
+		d.opts.Level.Set(d.cfg.LogLevel)
+	}
+}
+
+func source(cfg *config.Config) string {
+	if cfg.Source == "" {
+		return "(embedded default)"
+	}
+	return cfg.Source
+}
+
+func linkNames(links []stack.Link) []string {
+	names := make([]string, len(links))
+	for i, l := range links {
+		names[i] = l.Name
+	}
+	return names
+}

@@ -1,0 +1,278 @@
+package pim
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/pim6d/pim6d/pim/wire"
+)
+
+// infiniteHoldtime is the J/P holdtime 0xffff: "never time out".
+const infiniteHoldtime = 0xffff
+
+func (r *Router) receiveJoinPrune(ifc *iface, src netip.Addr, m *wire.JoinPrune) {
+	// §4.5: "a Join/Prune message ... from a router we have not seen a Hello
+	// from SHOULD be discarded".
+	if ifc.nbrs[src] == nil {
+		r.drop(ReasonNotNeighbor)
+		return
+	}
+	r.stats.JoinPrunesRecv++
+	up := m.UpstreamNeighbor.WithZone("")
+	toMe := ifc.isMyAddress(up)
+	var target *neighbor
+	if !toMe {
+		target = ifc.neighborByAddr(up)
+	}
+	holdtime := time.Duration(m.Holdtime) * time.Second
+	for i := range m.Groups {
+		g := &m.Groups[i]
+		grp := g.Group.Addr.WithZone("")
+		if !validGroup(g.Group) {
+			r.drops[ReasonBadGroup] += uint64(len(g.Joins) + len(g.Prunes))
+			continue
+		}
+		ssm := r.cfg.IsSSM(grp)
+		for j := range g.Joins {
+			r.stats.JoinEntriesRecv++
+			s, ok := r.classifySource(&g.Joins[j], ssm)
+			if !ok {
+				continue
+			}
+			if toMe {
+				r.downstreamJoin(ifc, s, grp, holdtime, m.Holdtime == infiniteHoldtime)
+			} else if target != nil {
+				r.seeJoin(ifc, target, s, grp, holdtime, m.Holdtime == infiniteHoldtime)
+			}
+		}
+		for j := range g.Prunes {
+			r.stats.PruneEntriesRecv++
+			s, ok := r.classifySource(&g.Prunes[j], ssm)
+			if !ok {
+				continue
+			}
+			if toMe {
+				r.downstreamPrune(ifc, s, grp)
+			} else if target != nil {
+				r.seePrune(ifc, target, s, grp)
+			}
+		}
+	}
+}
+
+// validGroup: one multicast group (mask 128) of a scope wider than link-local.
+func validGroup(g wire.EncodedGroup) bool {
+	a := g.Addr
+	if !a.Is6() || !a.IsMulticast() || g.MaskLen != 128 {
+		return false
+	}
+	scope := a.As16()[1] & 0x0f
+	return scope > 2
+}
+
+// classifySource sorts a Join/Prune source: (S,G) entries return S; (*,G) and
+// (S,G,rpt) entries are counted and dropped (SSM: RFC 4607 §2 and RFC 7761
+// §4.8.1 allow only (S,G) state in the SSM range; ASM: not implemented).
+func (r *Router) classifySource(es *wire.EncodedSource, ssm bool) (netip.Addr, bool) {
+	switch {
+	case es.WC:
+		if ssm {
+			r.drop(ReasonWildcardSSM)
+		} else {
+			r.drop(ReasonASMUnsupported)
+		}
+		return netip.Addr{}, false
+	case es.RPT:
+		if ssm {
+			r.drop(ReasonRptSSM)
+		} else {
+			r.drop(ReasonASMUnsupported)
+		}
+		return netip.Addr{}, false
+	}
+	s := es.Addr.WithZone("")
+	if !s.Is6() || es.MaskLen != 128 || s.IsMulticast() || s.IsUnspecified() || s.IsLoopback() || s.IsLinkLocalUnicast() {
+		r.drop(ReasonBadSource)
+		return netip.Addr{}, false
+	}
+	return s, true
+}
+
+// downstreamJoin is "Receive Join(S,G)" of the downstream (S,G) state machine
+// on interface I (RFC 7761 §4.5.2).
+func (r *Router) downstreamJoin(ifc *iface, s, g netip.Addr, holdtime time.Duration, forever bool) {
+	rt := r.ensureRoute(s, g)
+	d := r.ensureDownstream(rt, ifc.index)
+	switch d.jp {
+	case jpNoInfo:
+		// NoInfo -> Join: start the Expiry Timer at the J/P HoldTime.
+		d.jp = jpJoin
+		r.setExpiry(d, holdtime, forever, false)
+		r.markDirty(rt)
+	case jpJoin:
+		// Join -> Join: restart the Expiry Timer at max(current, HoldTime).
+		r.setExpiry(d, holdtime, forever, true)
+	case jpPrunePending:
+		// PrunePending -> Join: stop the PrunePending Timer; Expiry Timer at
+		// max(current, HoldTime).
+		d.jp = jpJoin
+		r.timers.stop(&d.ppt)
+		r.setExpiry(d, holdtime, forever, true)
+		r.markDirty(rt)
+	}
+}
+
+func (r *Router) setExpiry(d *downstream, holdtime time.Duration, forever, keepLonger bool) {
+	if forever {
+		r.timers.stop(&d.et)
+		return
+	}
+	when := r.after(holdtime)
+	// In Join state a stopped Expiry Timer means "forever" (holdtime 0xffff),
+	// which max() keeps.
+	if keepLonger && (!d.et.running() || d.et.when >= when) {
+		return
+	}
+	r.timers.set(&d.et, when)
+}
+
+// downstreamPrune is "Receive Prune(S,G)" (§4.5.2).
+func (r *Router) downstreamPrune(ifc *iface, s, g netip.Addr) {
+	rt := r.lookupRoute(s, g)
+	if rt == nil {
+		return // NoInfo: no action
+	}
+	d := rt.downstream(ifc.index)
+	if d == nil || d.jp != jpJoin {
+		return // NoInfo and PrunePending: no action
+	}
+	// Join -> PrunePending: start the PrunePending Timer at
+	// J/P_Override_Interval(I) if there is more than one neighbour on I, else
+	// at zero (prune at once).
+	d.jp = jpPrunePending
+	r.markDirty(rt)
+	if len(ifc.nbrs) > 1 {
+		r.timers.set(&d.ppt, r.after(r.jpOverrideInterval(ifc)))
+		return
+	}
+	r.prunePendingExpired(d)
+}
+
+// prunePendingExpired: PrunePending -> NoInfo, with a PruneEcho(S,G) on a LAN
+// of more than one neighbour (§4.5.2).
+func (r *Router) prunePendingExpired(d *downstream) {
+	if d.jp != jpPrunePending {
+		return
+	}
+	d.jp = jpNoInfo
+	r.timers.stop(&d.ppt)
+	r.timers.stop(&d.et)
+	r.markDirty(d.rt)
+	if ifc := r.ifs[d.ifindex]; ifc != nil && len(ifc.nbrs) > 1 {
+		// A PruneEcho is a Prune(S,G) with our own address as upstream
+		// neighbour, so a lost overriding Join is sent again.
+		r.addEntry(ifc, ifc.linkLocal, d.rt.grp, d.rt.src, false)
+	}
+}
+
+// expiryTimerExpired: Join or PrunePending -> NoInfo (§4.5.2).
+func (r *Router) expiryTimerExpired(d *downstream) {
+	if d.jp == jpNoInfo {
+		return
+	}
+	d.jp = jpNoInfo
+	r.timers.stop(&d.ppt)
+	r.markDirty(d.rt)
+}
+
+// seeJoin is "See Join(S,G) to RPF'(S,G)" of the upstream state machine
+// (§4.5.7): another router on our RPF interface joined the same upstream
+// neighbour; our own Join may be suppressed.
+func (r *Router) seeJoin(ifc *iface, target *neighbor, s, g netip.Addr, holdtime time.Duration, forever bool) {
+	rt := r.lookupRoute(s, g)
+	if rt == nil || rt.up != upJoined || rt.rpfIf != ifc.index || rt.rpfPrime != target {
+		return
+	}
+	// Increase the Join Timer to t_joinsuppress = min(t_suppressed, HoldTime).
+	t := r.tSuppressed(ifc)
+	if !forever {
+		t = min(t, holdtime)
+	}
+	if t <= 0 {
+		return
+	}
+	when := r.after(t)
+	if rt.queued || !rt.jt.running() || rt.jt.when < when {
+		rt.queued = false
+		r.timers.set(&rt.jt, when)
+	}
+}
+
+// seePrune is "See Prune(S,G) to RPF'(S,G)" (§4.5.7): someone pruned the
+// upstream neighbour we still need; override with a Join within t_override.
+func (r *Router) seePrune(ifc *iface, target *neighbor, s, g netip.Addr) {
+	rt := r.lookupRoute(s, g)
+	if rt == nil || rt.up != upJoined || rt.rpfIf != ifc.index || rt.rpfPrime != target {
+		return
+	}
+	r.decreaseJoinTimer(rt, r.tOverride(ifc))
+}
+
+// decreaseJoinTimer sets the Join Timer to d if it would fire later than that;
+// its expiry then sends the Join at once instead of through the pacer.
+func (r *Router) decreaseJoinTimer(rt *route, d time.Duration) {
+	when := r.after(d)
+	if rt.queued || !rt.jt.running() || rt.jt.when > when {
+		rt.queued = false
+		rt.urgent = true
+		r.timers.set(&rt.jt, when)
+	}
+}
+
+// joinTimerExpired: Joined: "Join Timer expires": send Join(S,G) to
+// RPF'(S,G) and restart the timer at t_periodic (§4.5.7). Periodic refreshes
+// go through the pacer; overrides go out at once.
+func (r *Router) joinTimerExpired(rt *route) {
+	if rt.up != upJoined {
+		return
+	}
+	if rt.urgent {
+		rt.urgent = false
+		r.sendPeriodicJoin(rt)
+		return
+	}
+	r.pacer.enqueue(r, rt)
+}
+
+func (r *Router) sendPeriodicJoin(rt *route) {
+	if n := rt.rpfPrime; n != nil {
+		r.addEntry(n.ifc, n.addr, rt.grp, rt.src, true)
+	}
+	r.timers.set(&rt.jt, r.after(r.cfg.JoinPrunePeriod))
+}
+
+// updateUpstream runs the upstream (S,G) state machine transitions driven by
+// JoinDesired(S,G) (§4.5.7).
+func (r *Router) updateUpstream(rt *route, jd bool) {
+	switch {
+	case rt.up == upNotJoined && jd:
+		// NotJoined -> Joined: send Join(S,G) to RPF'(S,G); Join Timer = t_periodic.
+		rt.up = upJoined
+		r.joined++
+		if n := rt.rpfPrime; n != nil {
+			r.addEntry(n.ifc, n.addr, rt.grp, rt.src, true)
+		}
+		r.timers.set(&rt.jt, r.after(r.cfg.JoinPrunePeriod))
+	case rt.up == upJoined && !jd:
+		// Joined -> NotJoined: send Prune(S,G) to RPF'(S,G); SPTbit = FALSE;
+		// cancel the Join Timer.
+		rt.up = upNotJoined
+		r.joined--
+		if n := rt.rpfPrime; n != nil {
+			r.addEntry(n.ifc, n.addr, rt.grp, rt.src, false)
+		}
+		rt.sptbit = false
+		rt.queued, rt.urgent = false, false
+		r.timers.stop(&rt.jt)
+	}
+}

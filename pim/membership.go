@@ -1,0 +1,78 @@
+package pim
+
+import (
+	"net/netip"
+	"time"
+)
+
+// LocalMembership reports the local listeners of one (S,G) or (*,G) on an
+// interface, as MLD sees them (RFC 7761 §4.1.6, RFC 3810). The lead adapts
+// the MLD core's listener changes to it.
+type LocalMembership struct {
+	Interface int
+	Group     netip.Addr
+	// Source is the listened-to source; invalid or :: means any source (*,G).
+	Source netip.Addr
+	Mode   MembershipMode
+}
+
+// SetLocalMembership records a listener change. In the SSM range only (S,G)
+// listeners count (RFC 4604 §2.2.1: a router ignores any-source requests for
+// SSM groups); ASM (*,G) listeners are counted and not acted on yet.
+func (r *Router) SetLocalMembership(now time.Time, m LocalMembership) {
+	r.begin(now)
+	defer r.finish()
+	r.setLocalMembership(m)
+}
+
+// SetLocalMemberships records several listener changes as one input.
+func (r *Router) SetLocalMemberships(now time.Time, ms []LocalMembership) {
+	r.begin(now)
+	defer r.finish()
+	for _, m := range ms {
+		r.setLocalMembership(m)
+	}
+}
+
+func (r *Router) setLocalMembership(m LocalMembership) {
+	ifc := r.ifs[m.Interface]
+	if ifc == nil {
+		r.drop(ReasonUnknownInterface)
+		return
+	}
+	g := m.Group.WithZone("")
+	if !g.Is6() || !g.IsMulticast() || g.As16()[1]&0x0f <= 2 {
+		r.drop(ReasonBadGroup)
+		return
+	}
+	s := m.Source.WithZone("")
+	if !s.IsValid() || s.IsUnspecified() {
+		if r.cfg.IsSSM(g) {
+			r.drop(ReasonLocalMembershipSSMWildcard)
+		} else {
+			r.drop(ReasonASMUnsupported)
+		}
+		return
+	}
+	if !s.Is6() || s.IsMulticast() || s.IsLinkLocalUnicast() || s.IsLoopback() {
+		r.drop(ReasonBadSource)
+		return
+	}
+	if m.Mode == MembershipNone {
+		rt := r.lookupRoute(s, g)
+		if rt == nil {
+			return
+		}
+		if d := rt.downstream(ifc.index); d != nil && d.local != MembershipNone {
+			d.local = MembershipNone
+			r.markDirty(rt)
+		}
+		return
+	}
+	rt := r.ensureRoute(s, g)
+	d := r.ensureDownstream(rt, ifc.index)
+	if d.local != m.Mode {
+		d.local = m.Mode
+		r.markDirty(rt)
+	}
+}

@@ -1,0 +1,230 @@
+package pim
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Flags describe a forwarding entry for mfib and pim6stat.
+type Flags uint16
+
+const (
+	// FlagSPT: the iif is toward the source (the SPT bit, §4.1.3).
+	FlagSPT Flags = 1 << iota
+	// FlagSSM: the group is in the SSM range (RFC 4607).
+	FlagSSM
+	// FlagWC: a (*,G) entry (not produced yet).
+	FlagWC
+	// FlagNotifyWrongIIF: mfib should ask the forwarder for wrong-iif signals
+	// (an oif may need to Assert, §4.6).
+	FlagNotifyWrongIIF
+	// FlagNotifyData: mfib should ask for data signals (the Keepalive Timer,
+	// §4.1.2; ASM entries only).
+	FlagNotifyData
+)
+
+func (f Flags) String() string {
+	var parts []string
+	for _, x := range []struct {
+		f Flags
+		s string
+	}{{FlagSPT, "SPT"}, {FlagSSM, "SSM"}, {FlagWC, "WC"}, {FlagNotifyWrongIIF, "NOTIFY_WRONG_IIF"}, {FlagNotifyData, "NOTIFY_DATA"}} {
+		if f&x.f != 0 {
+			parts = append(parts, x.s)
+		}
+	}
+	return strings.Join(parts, "|")
+}
+
+// ForwardingChange is a change of one entry's forwarding state, computed with
+// the olist macros of RFC 7761 §4.1.6. mfib installs (Group, Source) → (IIF,
+// OIFs); the reason sets are for display.
+type ForwardingChange struct {
+	Source  netip.Addr // :: for (*,G)
+	Group   netip.Addr
+	Deleted bool // the entry is gone: remove the route
+
+	IIF      int   // RPF interface; 0 when there is no RPF
+	OIFs     []int // sorted; never contains IIF. All slices are read-only.
+	Joined   []int // joins(S,G): downstream Join or PrunePending
+	Pruned   []int // PrunePending: a Prune is waiting for an override
+	Leaves   []int // pim_include(S,G): local listeners we forward to
+	Asserted []int // lost_assert(S,G): an assert winner forwards instead
+	Flags    Flags
+	Upstream netip.Addr // RPF'(S,G), invalid when none
+}
+
+// isDR is I_am_DR(I).
+func (r *Router) isDR(ifindex int) bool {
+	ifc := r.ifs[ifindex]
+	return ifc != nil && ifc.drIsMe
+}
+
+// lostAssert is lost_assert(S,G,I) (§4.1.6 / §4.6.5).
+func (rt *route) lostAssert(d *downstream) bool {
+	return d.ifindex != rt.rpfIf && d.as == assertLoser
+}
+
+// included is I in pim_include(S,G): ((I_am_DR(I) AND NOT lost_assert(S,G,I))
+// OR AssertWinner(S,G,I) == me) AND local_receiver_include(S,G,I).
+func (r *Router) included(rt *route, d *downstream) bool {
+	if d.local != MembershipInclude {
+		return false
+	}
+	return (r.isDR(d.ifindex) && !rt.lostAssert(d)) || d.as == assertWinner
+}
+
+func joined(d *downstream) bool { return d.jp == jpJoin || d.jp == jpPrunePending }
+
+// inOlist is I in immediate_olist(S,G) = joins(S,G) (+) pim_include(S,G) (-)
+// lost_assert(S,G), which for (S,G) without (S,G,rpt) state is also
+// inherited_olist(S,G). The RPF interface is never an oif (§4.2).
+func (r *Router) inOlist(rt *route, d *downstream) bool {
+	if rt.rpfOK && d.ifindex == rt.rpfIf {
+		return false
+	}
+	return (joined(d) || r.included(rt, d)) && !rt.lostAssert(d)
+}
+
+// joinDesired is JoinDesired(S,G) (§4.5.7): immediate_olist(S,G) != NULL, or
+// the Keepalive Timer runs and inherited_olist(S,G) != NULL (the same set here).
+func (r *Router) joinDesired(rt *route) bool {
+	for _, d := range rt.ds {
+		if r.inOlist(rt, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// couldAssert is CouldAssert(S,G,I) (§4.6.2): SPTbit(S,G) AND RPF_interface(S)
+// != I AND I in joins(S,G) (+) pim_include(S,G).
+func (r *Router) couldAssert(rt *route, ifc *iface) bool {
+	if !(rt.ssm || rt.sptbit) || !rt.rpfOK || rt.rpfIf == ifc.index {
+		return false
+	}
+	d := rt.downstream(ifc.index)
+	return d != nil && (joined(d) || r.included(rt, d))
+}
+
+// assertTrackingDesired is AssertTrackingDesired(S,G,I) (§4.6.2), (S,G) part.
+func (r *Router) assertTrackingDesired(rt *route, ifc *iface) bool {
+	d := rt.downstream(ifc.index)
+	if d != nil {
+		if joined(d) {
+			return true
+		}
+		if d.local == MembershipInclude && (ifc.drIsMe || d.as == assertWinner) {
+			return true
+		}
+	}
+	return rt.rpfOK && rt.rpfIf == ifc.index && rt.up == upJoined
+}
+
+// evaluate re-runs the macro-driven transitions of one route until they settle:
+// the upstream state from JoinDesired, and the assert predicates.
+func (r *Router) evaluate(rt *route) {
+	for range 4 {
+		up, before := rt.up, assertSignature(rt)
+		r.updateUpstream(rt, r.joinDesired(rt))
+		r.updateAssertPredicates(rt)
+		if rt.up == up && before == assertSignature(rt) {
+			return
+		}
+	}
+}
+
+// assertSignature summarises the assert states of rt's interfaces (to detect
+// that an evaluation round changed one) without allocating.
+func assertSignature(rt *route) uint64 {
+	var sig uint64
+	for i, d := range rt.ds {
+		sig = sig*3 + uint64(d.as) + uint64(i)<<40
+	}
+	return sig
+}
+
+func (r *Router) flags(rt *route) Flags {
+	var f Flags
+	if rt.ssm || rt.sptbit {
+		f |= FlagSPT
+	}
+	if rt.ssm {
+		f |= FlagSSM
+	} else {
+		f |= FlagNotifyData
+	}
+	return f
+}
+
+// forwarding computes the entry's forwarding state.
+func (r *Router) forwarding(rt *route) ForwardingChange {
+	fc := ForwardingChange{Source: rt.src, Group: rt.grp}
+	if rt.rpfOK {
+		fc.IIF = rt.rpfIf
+	}
+	fc.Flags = r.flags(rt)
+	if rt.rpfPrime != nil {
+		fc.Upstream = rt.rpfPrime.addr
+	}
+	for _, d := range rt.ds {
+		if r.inOlist(rt, d) {
+			fc.OIFs = append(fc.OIFs, d.ifindex)
+		}
+		if joined(d) {
+			fc.Joined = append(fc.Joined, d.ifindex)
+		}
+		if d.jp == jpPrunePending {
+			fc.Pruned = append(fc.Pruned, d.ifindex)
+		}
+		if r.included(rt, d) {
+			fc.Leaves = append(fc.Leaves, d.ifindex)
+		}
+		if rt.lostAssert(d) {
+			fc.Asserted = append(fc.Asserted, d.ifindex)
+		}
+	}
+	for _, s := range [][]int{fc.OIFs, fc.Joined, fc.Pruned, fc.Leaves, fc.Asserted} {
+		slices.Sort(s)
+	}
+	if len(fc.OIFs) > 0 {
+		fc.Flags |= FlagNotifyWrongIIF
+	}
+	return fc
+}
+
+// emitForwarding appends a ForwardingChange when the entry's iif, oifs or
+// flags differ from what mfib last saw.
+func (r *Router) emitForwarding(rt *route) {
+	if r.routes[keyOf(rt.src, rt.grp)] != rt {
+		return
+	}
+	// Cheap check first: most re-evaluations change no oif.
+	iif, flags := 0, r.flags(rt)
+	if rt.rpfOK {
+		iif = rt.rpfIf
+	}
+	r.scratch = r.scratch[:0]
+	for _, d := range rt.ds {
+		if r.inOlist(rt, d) {
+			r.scratch = append(r.scratch, d.ifindex)
+		}
+	}
+	if len(r.scratch) > 0 {
+		flags |= FlagNotifyWrongIIF
+	}
+	slices.Sort(r.scratch)
+	if rt.emitted && iif == rt.lastIIF && flags == rt.lastFlag && slices.Equal(r.scratch, rt.lastOIFs) {
+		return
+	}
+	fc := r.forwarding(rt)
+	if !rt.emitted && len(fc.OIFs) == 0 && rt.up == upNotJoined {
+		// Nothing to forward and nothing installed yet: stay quiet (state
+		// being set up, e.g. an Assert or a prune for an unknown entry).
+		return
+	}
+	rt.emitted, rt.lastIIF, rt.lastFlag = true, fc.IIF, fc.Flags
+	rt.lastOIFs = fc.OIFs // shared with the change handed out: read-only
+	r.changes = append(r.changes, fc)
+}

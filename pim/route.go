@@ -1,0 +1,266 @@
+package pim
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// sgKey identifies an (S,G) entry; S is :: for (*,G).
+type sgKey struct{ s, g [16]byte }
+
+func keyOf(s, g netip.Addr) sgKey { return sgKey{s.As16(), g.As16()} }
+
+// upState is the upstream (S,G) Join/Prune state (RFC 7761 §4.5.7).
+type upState uint8
+
+const (
+	upNotJoined upState = iota
+	upJoined
+)
+
+func (s upState) String() string {
+	if s == upJoined {
+		return "Joined"
+	}
+	return "NotJoined"
+}
+
+// route is the (S,G) tree information base entry (RFC 7761 §4.1.4).
+type route struct {
+	src, grp netip.Addr
+	ssm      bool
+
+	// MRIB toward S, from Config.RPF.
+	rpfOK      bool
+	rpfIf      int
+	rpfNexthop netip.Addr // invalid: S is directly connected
+	mribPref   uint32
+	mribMetric uint32
+	// rpfPrime is RPF'(S,G) (§4.5.7): the assert winner on the RPF interface
+	// when we lost an assert there, else NBR(RPF_interface(S), next hop).
+	rpfPrime *neighbor
+
+	up     upState
+	jt     timer // Join Timer
+	kat    timer // Keepalive Timer (§4.1.2)
+	sptbit bool
+	queued bool // waiting in the periodic pacer
+	urgent bool // the Join Timer was decreased (override): send at once on expiry
+
+	ds    []*downstream
+	dsBuf [1]*downstream // backing store of ds for the common single-interface case
+	spare *downstream    // the co-allocated downstream, until first used
+
+	dirty bool
+	// Last forwarding state emitted to mfib.
+	emitted  bool
+	lastIIF  int
+	lastOIFs []int
+	lastFlag Flags
+}
+
+func (rt *route) expire(r *Router, t *timer) {
+	switch t.kind {
+	case timerJoin:
+		r.joinTimerExpired(rt)
+	case timerKeepalive:
+		// §4.1.2: the Keepalive Timer expired; the (S,G) state it held may go.
+		r.markDirty(rt)
+	}
+}
+
+func (rt *route) downstream(ifindex int) *downstream {
+	for _, d := range rt.ds {
+		if d.ifindex == ifindex {
+			return d
+		}
+	}
+	return nil
+}
+
+// routeAlloc co-allocates a route with its first downstream state.
+type routeAlloc struct {
+	route route
+	first downstream
+}
+
+// MembershipMode is the local listener state of an (S,G) or (*,G) on an
+// interface, as MLD reports it (RFC 7761 §4.1.6 local_receiver_include /
+// local_receiver_exclude; RFC 4604 for SSM).
+type MembershipMode uint8
+
+const (
+	// MembershipNone: no local listener.
+	MembershipNone MembershipMode = iota
+	// MembershipInclude: listeners want the traffic (for (S,G): INCLUDE S;
+	// for (*,G): EXCLUDE mode, any source).
+	MembershipInclude
+	// MembershipExclude: for an (S,G) only: the (*,G) listeners exclude S.
+	MembershipExclude
+)
+
+func (m MembershipMode) String() string {
+	switch m {
+	case MembershipInclude:
+		return "include"
+	case MembershipExclude:
+		return "exclude"
+	}
+	return "none"
+}
+
+// jpState is the downstream per-interface (S,G) state (RFC 7761 §4.5.2).
+type jpState uint8
+
+const (
+	jpNoInfo jpState = iota
+	jpJoin
+	jpPrunePending
+)
+
+func (s jpState) String() string {
+	switch s {
+	case jpJoin:
+		return "Join"
+	case jpPrunePending:
+		return "PrunePending"
+	}
+	return "NoInfo"
+}
+
+// assertState is the per-interface (S,G) Assert state (RFC 7761 §4.6.1).
+type assertState uint8
+
+const (
+	assertNoInfo assertState = iota
+	assertWinner
+	assertLoser
+)
+
+func (s assertState) String() string {
+	switch s {
+	case assertWinner:
+		return "Winner"
+	case assertLoser:
+		return "Loser"
+	}
+	return "NoInfo"
+}
+
+// downstream is the per-(S,G), per-interface state.
+type downstream struct {
+	rt      *route
+	ifindex int
+
+	jp  jpState
+	et  timer // Expiry Timer
+	ppt timer // PrunePending Timer
+
+	local MembershipMode
+
+	as     assertState
+	at     timer        // Assert Timer
+	winner assertMetric // AssertWinner and AssertWinnerMetric (valid when as != NoInfo)
+}
+
+func (d *downstream) expire(r *Router, t *timer) {
+	switch t.kind {
+	case timerExpiry:
+		r.expiryTimerExpired(d)
+	case timerPrunePending:
+		r.prunePendingExpired(d)
+	case timerAssert:
+		r.assertTimerExpired(d)
+	}
+}
+
+func (d *downstream) idle() bool {
+	return d.jp == jpNoInfo && d.local == MembershipNone && d.as == assertNoInfo
+}
+
+// lookupRoute returns the (S,G) entry, nil if none.
+func (r *Router) lookupRoute(s, g netip.Addr) *route { return r.routes[keyOf(s, g)] }
+
+// ensureRoute returns the (S,G) entry, creating it (with its RPF) if needed.
+func (r *Router) ensureRoute(s, g netip.Addr) *route {
+	k := keyOf(s, g)
+	if rt := r.routes[k]; rt != nil {
+		return rt
+	}
+	// The route and its first downstream state share one allocation.
+	ra := &routeAlloc{}
+	rt := &ra.route
+	rt.src, rt.grp, rt.ssm = s, g, r.cfg.IsSSM(g)
+	rt.ds = rt.dsBuf[:0]
+	rt.spare = &ra.first
+	rt.jt.kind, rt.jt.owner = timerJoin, rt
+	rt.kat.kind, rt.kat.owner = timerKeepalive, rt
+	r.resolveRPF(rt)
+	rt.rpfPrime = r.computeRPFPrime(rt)
+	r.routes[k] = rt
+	r.markDirty(rt)
+	return rt
+}
+
+// ensureDownstream returns rt's state on ifindex, creating it if needed.
+func (r *Router) ensureDownstream(rt *route, ifindex int) *downstream {
+	if d := rt.downstream(ifindex); d != nil {
+		return d
+	}
+	d := rt.spare
+	if d != nil {
+		rt.spare = nil
+	} else {
+		d = &downstream{}
+	}
+	*d = downstream{rt: rt, ifindex: ifindex}
+	d.et.kind, d.et.owner = timerExpiry, d
+	d.ppt.kind, d.ppt.owner = timerPrunePending, d
+	d.at.kind, d.at.owner = timerAssert, d
+	rt.ds = append(rt.ds, d)
+	return d
+}
+
+// dropDownstream removes rt's state on one interface (the interface went away).
+func (r *Router) dropDownstream(rt *route, d *downstream) {
+	r.timers.stop(&d.et)
+	r.timers.stop(&d.ppt)
+	r.timers.stop(&d.at)
+	rt.ds = slices.DeleteFunc(rt.ds, func(x *downstream) bool { return x == d })
+	r.markDirty(rt)
+}
+
+func (r *Router) stopRouteTimers(rt *route) {
+	r.timers.stop(&rt.jt)
+	r.timers.stop(&rt.kat)
+	for _, d := range rt.ds {
+		r.timers.stop(&d.et)
+		r.timers.stop(&d.ppt)
+		r.timers.stop(&d.at)
+	}
+	rt.queued = false
+}
+
+// collect frees per-interface state back in NoInfo and the entry itself when
+// nothing holds it any more (§4.1.4: "NoInfo" entries need not be stored).
+func (r *Router) collect(rt *route) (deleted bool) {
+	rt.ds = slices.DeleteFunc(rt.ds, func(d *downstream) bool {
+		if d.idle() {
+			r.timers.stop(&d.et)
+			r.timers.stop(&d.ppt)
+			r.timers.stop(&d.at)
+			return true
+		}
+		return false
+	})
+	if len(rt.ds) > 0 || rt.up != upNotJoined || (rt.kat.running() && !rt.ssm) {
+		return false
+	}
+	r.stopRouteTimers(rt)
+	delete(r.routes, keyOf(rt.src, rt.grp))
+	if rt.emitted {
+		r.changes = append(r.changes, ForwardingChange{Source: rt.src, Group: rt.grp, Deleted: true})
+		rt.emitted = false
+	}
+	return true
+}

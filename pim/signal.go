@@ -1,0 +1,40 @@
+package pim
+
+import (
+	"time"
+
+	"github.com/pim6d/pim6d/stack"
+)
+
+// DataSignal handles a signal from the forwarder.
+//
+//   - SignalData: an (S,G) packet was forwarded: restart the Keepalive Timer
+//     (§4.1.2) and, when it came in on the RPF interface while we want the
+//     tree, set the SPT bit (§4.2.2 Update_SPTbit, simplified: there is no
+//     (*,G) tree to switch from yet).
+//   - SignalWrongIIF: an (S,G) packet arrived on an oif: start an Assert
+//     there when CouldAssert(S,G,I) (§4.6.1).
+//   - SignalNoRoute: needs Register (not implemented); ignored.
+func (r *Router) DataSignal(now time.Time, sig stack.DataSignal) {
+	r.begin(now)
+	defer r.finish()
+	ifc := r.ifs[sig.LinkIndex]
+	if ifc == nil {
+		r.drop(ReasonUnknownInterface)
+		return
+	}
+	rt := r.lookupRoute(sig.Src.WithZone(""), sig.Group.WithZone(""))
+	if rt == nil {
+		return
+	}
+	switch sig.Kind {
+	case stack.SignalData:
+		r.timers.set(&rt.kat, r.after(r.cfg.KeepalivePeriod))
+		if !rt.sptbit && rt.rpfOK && sig.LinkIndex == rt.rpfIf && rt.up == upJoined {
+			rt.sptbit = true
+			r.markDirty(rt)
+		}
+	case stack.SignalWrongIIF:
+		r.wrongIIF(ifc, rt)
+	}
+}

@@ -1,0 +1,155 @@
+package pim
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Snapshot is a copy of the router's state for pim6stat and the UI.
+type Snapshot struct {
+	Interfaces []InterfaceState
+	Routes     []RouteState
+	// Drops counts rejected inputs by reason (Reason.String(), and
+	// "codec-..." for packets the codec refused).
+	Drops map[string]uint64
+	Stats Stats
+	// PacerPending is the number of periodic Join refreshes waiting to go out.
+	PacerPending int
+}
+
+// InterfaceState is one PIM interface.
+type InterfaceState struct {
+	Index      int
+	Name       string
+	LinkLocal  netip.Addr
+	Secondary  []netip.Addr
+	GenID      uint32
+	DRPriority uint32
+	DR         netip.Addr // the elected DR's primary address
+	IsDR       bool
+	HelloIn    time.Duration // until the next Hello
+	// Effective LAN values (§4.3.3).
+	LANDelayEnabled    bool
+	PropagationDelay   time.Duration
+	OverrideInterval   time.Duration
+	SuppressionEnabled bool
+	Neighbors          []NeighborState
+}
+
+// NeighborState is one neighbour.
+type NeighborState struct {
+	Addr          netip.Addr
+	Secondary     []netip.Addr
+	Expires       time.Duration // 0 with Holdtime 0xffff: never
+	Holdtime      uint16
+	Uptime        time.Duration
+	HasDRPriority bool
+	DRPriority    uint32
+	HasGenID      bool
+	GenID         uint32
+	LANPruneDelay bool
+	Tracking      bool
+	PropDelay     time.Duration
+	OverrideIntvl time.Duration
+	IsDR          bool
+}
+
+// RouteState is one (S,G) entry.
+type RouteState struct {
+	Source, Group netip.Addr
+	Flags         Flags
+	IIF           int
+	Upstream      netip.Addr // RPF'(S,G)
+	MRIBNextHop   netip.Addr
+	MetricPref    uint32
+	Metric        uint32
+	UpstreamState string        // Joined / NotJoined
+	JoinTimer     time.Duration // 0 when stopped or waiting in the pacer
+	Keepalive     time.Duration
+	OIFs          []int
+	Joined        []int
+	Pruned        []int
+	Leaves        []int
+	Asserted      []int
+	PerInterface  []RouteInterfaceState
+}
+
+// RouteInterfaceState is the per-interface state of an (S,G).
+type RouteInterfaceState struct {
+	Index        int
+	JoinState    string // NoInfo / Join / PrunePending
+	Expiry       time.Duration
+	PrunePending time.Duration
+	Local        string // none / include / exclude
+	AssertState  string // NoInfo / Winner / Loser
+	AssertTimer  time.Duration
+	AssertWinner netip.Addr
+	WinnerPref   uint32
+	WinnerMetric uint32
+}
+
+// Snapshot returns the state at now. Routes are sorted by group then source.
+func (r *Router) Snapshot(now time.Time) Snapshot {
+	n := now.UnixNano()
+	s := Snapshot{Drops: make(map[string]uint64), Stats: r.stats, PacerPending: r.pacer.pending()}
+	for reason, c := range r.drops {
+		if c > 0 {
+			s.Drops[Reason(reason).String()] = c
+		}
+	}
+	for k, c := range r.codecDrops {
+		s.Drops[k] = c
+	}
+	for _, idx := range r.interfaceIndexes() {
+		ifc := r.ifs[idx]
+		is := InterfaceState{
+			Index: ifc.index, Name: ifc.name, LinkLocal: ifc.linkLocal,
+			Secondary: slices.Clone(ifc.secondary), GenID: ifc.genID, DRPriority: ifc.drPrio,
+			DR: ifc.dr, IsDR: ifc.drIsMe, HelloIn: ifc.helloTimer.remaining(n),
+			LANDelayEnabled:    lanDelayEnabled(ifc),
+			PropagationDelay:   r.effectivePropagationDelay(ifc),
+			OverrideInterval:   r.effectiveOverrideInterval(ifc),
+			SuppressionEnabled: r.suppressionEnabled(ifc),
+		}
+		for _, nb := range ifc.nbrs {
+			is.Neighbors = append(is.Neighbors, NeighborState{
+				Addr: nb.addr, Secondary: slices.Clone(nb.secondary),
+				Expires: nb.liveness.remaining(n), Holdtime: nb.holdtime, Uptime: time.Duration(n - nb.since),
+				HasDRPriority: nb.hasDRPrio, DRPriority: nb.drPrio, HasGenID: nb.hasGenID, GenID: nb.genID,
+				LANPruneDelay: nb.lanDelay, Tracking: nb.tracking, PropDelay: nb.propagationDelay,
+				OverrideIntvl: nb.overrideInterval, IsDR: nb.addr == ifc.dr,
+			})
+		}
+		slices.SortFunc(is.Neighbors, func(a, b NeighborState) int { return a.Addr.Compare(b.Addr) })
+		s.Interfaces = append(s.Interfaces, is)
+	}
+	s.Routes = make([]RouteState, 0, len(r.routes))
+	for _, rt := range r.routes {
+		fc := r.forwarding(rt)
+		rs := RouteState{
+			Source: rt.src, Group: rt.grp, Flags: fc.Flags, IIF: fc.IIF, Upstream: fc.Upstream,
+			MRIBNextHop: rt.rpfNexthop, MetricPref: rt.mribPref, Metric: rt.mribMetric,
+			UpstreamState: rt.up.String(), JoinTimer: rt.jt.remaining(n), Keepalive: rt.kat.remaining(n),
+			OIFs: fc.OIFs, Joined: fc.Joined, Pruned: fc.Pruned, Leaves: fc.Leaves, Asserted: fc.Asserted,
+		}
+		for _, d := range rt.ds {
+			rs.PerInterface = append(rs.PerInterface, RouteInterfaceState{
+				Index: d.ifindex, JoinState: d.jp.String(), Expiry: d.et.remaining(n),
+				PrunePending: d.ppt.remaining(n), Local: d.local.String(), AssertState: d.as.String(),
+				AssertTimer: d.at.remaining(n), AssertWinner: d.winner.addr,
+				WinnerPref: d.winner.pref, WinnerMetric: d.winner.metric,
+			})
+		}
+		slices.SortFunc(rs.PerInterface, func(a, b RouteInterfaceState) int { return cmp.Compare(a.Index, b.Index) })
+		s.Routes = append(s.Routes, rs)
+	}
+	slices.SortFunc(s.Routes, func(a, b RouteState) int {
+		return cmp.Or(a.Group.Compare(b.Group), a.Source.Compare(b.Source))
+	})
+	return s
+}
+
+// RouteCount returns the number of (S,G) entries.
+func (r *Router) RouteCount() int { return len(r.routes) }
