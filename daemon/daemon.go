@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
+	"github.com/pim6d/pim6d/api"
+	"github.com/pim6d/pim6d/clock"
 	"github.com/pim6d/pim6d/config"
 	"github.com/pim6d/pim6d/stack"
 )
@@ -14,14 +17,20 @@ import (
 // Core is the protocol router the daemon drives. All its methods are called
 // on the daemon's event-loop goroutine.
 type Core interface {
-	// Event handles one stack event (stack.LinkEvent, AddrEvent, RouteEvent,
-	// PacketEvent, SignalEvent).
-	Event(ev any)
+	// HandleEvent handles one stack event (stack.LinkEvent, AddrEvent,
+	// RouteEvent, PacketEvent, SignalEvent).
+	HandleEvent(now time.Time, ev any)
+	// Tick runs the timers due at now; NextDeadline is the earliest pending
+	// one (zero: none).
+	Tick(now time.Time)
+	NextDeadline() time.Time
 	// Reconfigure applies a configuration that was reloaded (SIGHUP).
-	Reconfigure(cfg *config.Config)
+	Reconfigure(now time.Time, cfg *config.Config)
+	// Snapshot returns the whole state for the control socket.
+	Snapshot(now time.Time) *api.Snapshot
 	// Close is called once at shutdown, before the stack closes, so the core
 	// can still send (PIM Hello with holdtime 0, RFC 7761 §4.3.1).
-	Close() error
+	Close(now time.Time) error
 }
 
 // Options configure Run.
@@ -43,7 +52,10 @@ type Options struct {
 	Reload <-chan struct{}
 
 	// NewCore builds the protocol core; nil runs without one (log only).
-	NewCore func(st stack.Stack, cfg *config.Config, log *slog.Logger) (Core, error)
+	NewCore func(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (Core, error)
+
+	// Clock drives the core's timers; nil: the real clock.
+	Clock clock.Clock
 }
 
 // daemon is the state Run owns; only the event-loop goroutine touches it,
@@ -51,6 +63,7 @@ type Options struct {
 type daemon struct {
 	opts  Options
 	log   *slog.Logger
+	clk   clock.Clock
 	st    stack.Stack
 	cfg   *config.Config
 	core  Core
@@ -71,7 +84,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if opts.OpenStack == nil {
 		return errors.New("daemon: Options.OpenStack is nil")
 	}
-	d := &daemon{opts: opts, log: opts.Logger, calls: make(chan func()), done: make(chan struct{})}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
+	d := &daemon{opts: opts, log: opts.Logger, clk: opts.Clock, calls: make(chan func()), done: make(chan struct{})}
 
 	d.st, err = opts.OpenStack(ctx, d.log.With("subsystem", "stack"))
 	if err != nil {
@@ -90,17 +106,25 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d.setLevel()
 	d.log.Info("configuration loaded", "source", source(d.cfg))
 
-	ctl, err := listenControl(d.cfg.ControlSocket, d.log.With("subsystem", "control"), d.call, d.status)
+	ctl, err := api.Listen(d.cfg.ControlSocket, api.ServeOptions{Daemon: DaemonVersion, Logger: d.log.With("subsystem", "control")})
 	if err != nil {
-		return err
+		return fmt.Errorf("control socket: %w", err)
 	}
-	defer ctl.close()
-	defer close(d.done) // before ctl.close: control requests stop waiting for the loop
+	ctlCtx, stopCtl := context.WithCancel(context.Background())
+	ctlDone := make(chan struct{})
+	go func() {
+		defer close(ctlDone)
+		if err := ctl.Serve(ctlCtx, d.snapshot); err != nil {
+			d.log.Error("control socket", "err", err)
+		}
+	}()
+	defer func() { stopCtl(); <-ctlDone }()
+	defer close(d.done) // before the control socket closes: requests stop waiting for the loop
 
 	d.logState()
 
 	if opts.NewCore != nil {
-		d.core, err = opts.NewCore(d.st, d.cfg, d.log)
+		d.core, err = opts.NewCore(d.clk.Now(), d.st, d.cfg, d.log)
 		if err != nil {
 			return fmt.Errorf("start router: %w", err)
 		}
@@ -109,7 +133,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d.loop(ctx)
 	d.log.Info("shutting down")
 	if d.core != nil {
-		if cerr := d.core.Close(); cerr != nil {
+		if cerr := d.core.Close(d.clk.Now()); cerr != nil {
 			d.log.Error("close router", "err", cerr)
 		}
 	}
@@ -118,7 +142,19 @@ func Run(ctx context.Context, opts Options) (err error) {
 
 func (d *daemon) loop(ctx context.Context) {
 	events := d.st.Events()
+	// One timer, re-armed after every input to the core's earliest deadline.
+	timer := d.clk.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		if d.core != nil {
+			next := d.core.NextDeadline()
+			switch {
+			case next.IsZero():
+				timer.Reset(time.Hour)
+			default:
+				timer.Reset(max(next.Sub(d.clk.Now()), 0))
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -128,6 +164,10 @@ func (d *daemon) loop(ctx context.Context) {
 				return
 			}
 			d.event(ev)
+		case <-timer.C():
+			if d.core != nil {
+				d.core.Tick(d.clk.Now())
+			}
 		case <-d.opts.Reload:
 			d.reload()
 		case f := <-d.calls:
@@ -151,19 +191,34 @@ func (d *daemon) call(ctx context.Context, f func()) error {
 	return nil
 }
 
-// status runs on the event loop.
-func (d *daemon) status() any {
-	s := Status{Pid: os.Getpid(), Config: source(d.cfg), Interfaces: []string{}}
-	for _, ifc := range d.cfg.Enabled(d.st.Links()) {
-		s.Interfaces = append(s.Interfaces, ifc.Name)
+// DaemonVersion names the daemon in control-socket answers.
+const DaemonVersion = "pim6d 0.1.0"
+
+// snapshot is the control socket's provider: the core's state, taken on the
+// event loop so that it is consistent.
+func (d *daemon) snapshot(ctx context.Context) (*api.Snapshot, error) {
+	var snap *api.Snapshot
+	err := d.call(ctx, func() {
+		now := d.clk.Now()
+		if d.core != nil {
+			snap = d.core.Snapshot(now)
+			return
+		}
+		snap = &api.Snapshot{TakenAt: now}
+		for i, ifc := range d.cfg.Enabled(d.st.Links()) {
+			snap.Interfaces = append(snap.Interfaces, api.Interface{Name: ifc.Name, Index: i, Addresses: []string{}, Flags: []string{}})
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	return s
+	return snap, nil
 }
 
 func (d *daemon) event(ev any) {
 	logEvent(d.log, d.st, d.cfg, ev)
 	if d.core != nil {
-		d.core.Event(ev)
+		d.core.HandleEvent(d.clk.Now(), ev)
 	}
 }
 
@@ -191,7 +246,7 @@ func (d *daemon) reload() {
 	}
 	d.log.Info("reload: configuration applied", "source", source(cfg), "changes", len(changes))
 	if d.core != nil {
-		d.core.Reconfigure(cfg)
+		d.core.Reconfigure(d.clk.Now(), cfg)
 	}
 }
 

@@ -3,7 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pim6d/pim6d/api"
 	"github.com/pim6d/pim6d/config"
 	"github.com/pim6d/pim6d/stack"
 )
@@ -117,7 +117,7 @@ type harness struct {
 	done      chan error
 }
 
-func start(t *testing.T, yaml string, newCore func(stack.Stack, *config.Config, *slog.Logger) (Core, error)) *harness {
+func start(t *testing.T, yaml string, newCore func(time.Time, stack.Stack, *config.Config, *slog.Logger) (Core, error)) *harness {
 	t.Helper()
 	h := &harness{
 		st:     newFakeStack(t),
@@ -275,21 +275,27 @@ func TestBadConfigAtStartFails(t *testing.T) {
 	}
 }
 
-func TestControlSocketStatus(t *testing.T) {
+func TestControlSocketServesSnapshots(t *testing.T) {
 	h := start(t, "interfaces: [{name: eth1, enable: false}]\n", nil)
 	h.log.waitFor(t, "pim6d running")
-	c, err := net.Dial("unix", h.socket)
+	c, err := api.Dial(h.socket)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var got Status
-	if err := json.NewDecoder(c).Decode(&got); err != nil {
+	snap, err := c.Snapshot(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := Status{Pid: os.Getpid(), Config: "test.yaml", Interfaces: []string{"eth0"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("status (-want +got):\n%s", diff)
+	var names []string
+	for _, ifc := range snap.Interfaces {
+		names = append(names, ifc.Name)
+	}
+	if diff := cmp.Diff([]string{"eth0"}, names); diff != "" {
+		t.Errorf("interfaces (-want +got):\n%s", diff)
+	}
+	if c.Daemon() != DaemonVersion {
+		t.Errorf("daemon = %q, want %q", c.Daemon(), DaemonVersion)
 	}
 	fi, err := os.Stat(h.socket)
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -310,8 +316,8 @@ func TestControlSocketInUse(t *testing.T) {
 			return c, nil
 		},
 	}
-	if err := Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "another pim6d") {
-		t.Errorf("second Run on a live socket = %v, want 'another pim6d is listening'", err)
+	if err := Run(context.Background(), opts); !errors.Is(err, api.ErrInUse) {
+		t.Errorf("second Run on a live socket = %v, want api.ErrInUse", err)
 	}
 }
 
@@ -323,11 +329,33 @@ func TestStaleSocketReplaced(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close() // the file stays, nobody listens: a crashed daemon's leftover
-	ctl, err := listenControl(path, slog.New(slog.NewTextHandler(&logBuffer{}, nil)), nil, nil)
-	if err != nil {
-		t.Fatalf("listenControl over a stale socket = %v, want nil", err)
+	opts := Options{
+		Logger:    slog.New(slog.NewTextHandler(&logBuffer{}, nil)),
+		OpenStack: func(context.Context, *slog.Logger) (stack.Stack, error) { return newFakeStack(t), nil },
+		LoadConfig: func([]string) (*config.Config, error) {
+			c := config.Default()
+			c.ControlSocket = path
+			return c, nil
+		},
 	}
-	ctl.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, opts) }()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if c, err := api.Dial(path); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("pim6d did not take over a stale control socket")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
 }
 
 // recordingCore records what the daemon hands it.
@@ -338,19 +366,23 @@ type recordingCore struct {
 	closed   bool
 }
 
-func (c *recordingCore) Event(ev any) {
+func (c *recordingCore) Tick(time.Time)                       {}
+func (c *recordingCore) NextDeadline() time.Time              { return time.Time{} }
+func (c *recordingCore) Snapshot(now time.Time) *api.Snapshot { return &api.Snapshot{TakenAt: now} }
+
+func (c *recordingCore) HandleEvent(_ time.Time, ev any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events = append(c.events, ev)
 }
 
-func (c *recordingCore) Reconfigure(cfg *config.Config) {
+func (c *recordingCore) Reconfigure(_ time.Time, cfg *config.Config) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reconfig = append(c.reconfig, cfg)
 }
 
-func (c *recordingCore) Close() error {
+func (c *recordingCore) Close(time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -360,7 +392,7 @@ func (c *recordingCore) Close() error {
 func TestCoreSeam(t *testing.T) {
 	core := &recordingCore{}
 	var gotCfg *config.Config
-	h := start(t, "", func(st stack.Stack, cfg *config.Config, _ *slog.Logger) (Core, error) {
+	h := start(t, "", func(_ time.Time, st stack.Stack, cfg *config.Config, _ *slog.Logger) (Core, error) {
 		gotCfg = cfg
 		return core, nil
 	})

@@ -33,6 +33,14 @@ type ForwarderOptions struct {
 	// RingBlocks and RingBlockSize size each link's TPACKET_V3 receive ring
 	// (defaults 64 blocks of 128 KiB).
 	RingBlocks, RingBlockSize int
+	// RetireTimeout is how long the kernel keeps a partly filled receive block
+	// before handing it over (default 1 ms, the ring's granularity).
+	RetireTimeout time.Duration
+	// BusyPoll is how long a ring that just had traffic spins on its next
+	// block before sleeping in poll (0: never spin). Spinning saves the
+	// poll syscall and the wake-up when blocks follow each other closely, at
+	// the price of CPU time that the receive softirq on the same CPU may need.
+	BusyPoll time.Duration
 }
 
 // Forwarder is the user-space multicast data plane on Linux: one TPACKET_V3
@@ -43,6 +51,8 @@ type Forwarder struct {
 	log  *slog.Logger
 	core *forwarder
 	icmp *icmp.PacketConn // sends Packet Too Big (the kernel routes it)
+	// clock is the coarse time (unix ns) the rings set before each block.
+	clock atomic.Int64
 
 	mu    sync.Mutex
 	rings map[int]*ring
@@ -65,8 +75,19 @@ func NewForwarder(opts ForwarderOptions) (*Forwarder, error) {
 	if opts.RingBlockSize == 0 {
 		opts.RingBlockSize = 128 << 10
 	}
+	if opts.RetireTimeout <= 0 {
+		opts.RetireTimeout = time.Millisecond
+	}
 	f := &Forwarder{opts: opts, log: opts.Logger.With("subsys", "forwarder"), rings: map[int]*ring{}}
-	now := func() int64 { return time.Now().UnixNano() }
+	// A coarse clock: the rings set it once per block, so a packet costs no
+	// clock read. Its users (last-used time, 1 s signal and ICMP rate limits)
+	// need nothing finer than a block's retire timeout.
+	now := func() int64 {
+		if t := f.clock.Load(); t != 0 {
+			return t
+		}
+		return time.Now().UnixNano()
+	}
 	f.core = newForwarder(opts.Table, now, opts.Signal, f.sendTooBig)
 	err := inNamespace(opts.NetNS, func() error {
 		c, err := icmp.ListenPacket("ip6:ipv6-icmp", "::")
@@ -165,6 +186,8 @@ type ring struct {
 	blocks    int
 	link      *fwdLink // replaced under Forwarder.mu; read by the ring goroutine via core.link
 	index     int
+	clock     *atomic.Int64 // Forwarder.clock
+	busyPoll  time.Duration
 
 	tx *txRing
 
@@ -301,7 +324,8 @@ func multicastFilter() ([]bpf.RawInstruction, error) {
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 func (f *Forwarder) openRing(l Link) (*ring, error) {
-	r := &ring{index: l.Index, blockSize: f.opts.RingBlockSize, blocks: f.opts.RingBlocks, done: make(chan struct{})}
+	r := &ring{index: l.Index, blockSize: f.opts.RingBlockSize, blocks: f.opts.RingBlocks, done: make(chan struct{}),
+		clock: &f.clock, busyPoll: f.opts.BusyPoll}
 	err := inNamespace(f.opts.NetNS, func() error {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IPV6)))
 		if err != nil {
@@ -339,7 +363,7 @@ func (f *Forwarder) openRing(l Link) (*ring, error) {
 		Block_nr:       uint32(r.blocks),
 		Frame_size:     2048,
 		Frame_nr:       uint32(r.blockSize / 2048 * r.blocks),
-		Retire_blk_tov: 1, // ms: hand over a partly filled block quickly (latency)
+		Retire_blk_tov: uint32(max(1, f.opts.RetireTimeout.Milliseconds())), // hand over a partly filled block quickly (latency)
 	}
 	if err := unix.SetsockoptTpacketReq3(r.fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
 		return fail("PACKET_RX_RING", err)
@@ -378,6 +402,22 @@ func (r *ring) start(core *forwarder) {
 	go r.run(core)
 }
 
+// spinUntilUser watches a block's status for up to d and reports whether the
+// kernel handed the block to user space meanwhile.
+func spinUntilUser(status *uint32, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		for range 256 {
+			if atomic.LoadUint32(status)&unix.TP_STATUS_USER != 0 {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 func (r *ring) close() {
 	r.stop.Store(true)
 	if r.started.Load() {
@@ -397,16 +437,23 @@ func (r *ring) run(core *forwarder) {
 	const blockHdrStatus = 8 // offsetof(tpacket_block_desc, hdr.bh1.block_status)
 	pfd := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN | unix.POLLERR}}
 	cur := 0
+	busy := false // the last block was just handled: traffic is flowing
 	for !r.stop.Load() {
 		block := r.mem[cur*r.blockSize : (cur+1)*r.blockSize]
 		status := (*uint32)(unsafe.Pointer(&block[blockHdrStatus]))
 		if atomic.LoadUint32(status)&unix.TP_STATUS_USER == 0 {
+			if busy && r.busyPoll > 0 && spinUntilUser(status, r.busyPoll) {
+				continue
+			}
+			busy = false
 			// Wake up now and then to notice stop.
 			if _, err := unix.Poll(pfd, 100); err != nil && err != unix.EINTR {
 				return
 			}
 			continue
 		}
+		busy = true
+		r.clock.Store(time.Now().UnixNano())
 		hdr := (*unix.TpacketHdrV1)(unsafe.Pointer(&block[blockHdrStatus]))
 		n := int(hdr.Num_pkts)
 		off := int(hdr.Offset_to_first_pkt)

@@ -26,6 +26,9 @@ type LinuxOptions struct {
 	// The handle must stay open while the stack runs.
 	NetNS netns.NsHandle
 	Table *Table // nil: a new table
+	// Forward runs the user-space multicast forwarder (Forwarder) on every up
+	// multicast link, from Table; its data signals arrive as SignalEvents.
+	Forward bool
 }
 
 // Linux is the Stack of a Linux network namespace: links, addresses and IPv6
@@ -63,6 +66,9 @@ type Linux struct {
 	mld  *lxSocket // AF_PACKET, receives MLD
 
 	stats linuxCounters
+
+	fwd            *Forwarder // nil unless LinuxOptions.Forward
+	signalsDropped atomic.Uint64
 }
 
 type linuxAddrKey struct {
@@ -142,6 +148,13 @@ func NewLinux(ctx context.Context, opts LinuxOptions) (l *Linux, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if opts.Forward {
+		l.fwd, err = NewForwarder(ForwarderOptions{Table: l.table, Logger: opts.Logger, NetNS: l.ns, Signal: l.emitSignal})
+		if err != nil {
+			return nil, err
+		}
+		l.fwd.SetLinks(l.Links())
+	}
 	l.wg.Add(3)
 	go l.netlinkLoop()
 	go l.pimLoop()
@@ -210,6 +223,9 @@ func (l *Linux) Close() error {
 
 func (l *Linux) closeAll() error {
 	var errs []error
+	if l.fwd != nil {
+		errs = append(errs, l.fwd.Close())
+	}
 	for _, c := range []*nlConn{l.nlEvents, l.nlDump} {
 		if c != nil {
 			errs = append(errs, c.close())
@@ -230,6 +246,24 @@ func (l *Linux) closed() bool {
 	default:
 		return false
 	}
+}
+
+// emitSignal delivers a data signal without blocking the forwarder: when the
+// control plane is behind, the signal is dropped and counted (signals repeat).
+func (l *Linux) emitSignal(s DataSignal) {
+	select {
+	case l.events <- SignalEvent{Signal: s}:
+	default:
+		l.signalsDropped.Add(1)
+	}
+}
+
+// ForwarderStats returns the forwarder's counters (zero when not forwarding).
+func (l *Linux) ForwarderStats() ForwarderStats {
+	if l.fwd == nil {
+		return ForwarderStats{}
+	}
+	return l.fwd.Stats()
 }
 
 // emit delivers ev unless the stack is closing.
@@ -307,6 +341,9 @@ func (l *Linux) netlinkLoop() {
 		}
 		for _, ev := range l.routes.flush(l.table, l.log) {
 			evs = append(evs, ev)
+		}
+		if linksChanged && l.fwd != nil {
+			l.fwd.SetLinks(l.Links())
 		}
 		if linksChanged {
 			// Next hops through a link that went down are marked dead (or come

@@ -329,8 +329,7 @@ func (t *Table) Lookup(dst, src netip.Addr, zone int) (*Route, bool) {
 		// The forwarder's case, kept short: an (S,G) hit is one hash probe.
 		// Address zones are not part of the key words, and the checks of the
 		// address family wait until there is a hit.
-		k := makeHostKey(dst, src, 0)
-		if r := t.hosts.Load().get(&k); r != nil {
+		if r := t.hosts.Load().lookup(dst, src, 0); r != nil {
 			if dst.Is6() && src.Is6() {
 				return r, true
 			}

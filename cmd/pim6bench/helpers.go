@@ -79,6 +79,10 @@ func forward(args []string) error {
 	iifName := fs.String("iif", "up0", "incoming interface")
 	oifNames := fs.String("oifs", "down0", "outgoing interfaces, comma-separated")
 	cpuProfile := fs.String("cpuprofile", os.Getenv("PIM6BENCH_CPUPROFILE"), "write a CPU profile here")
+	ringBlocks := fs.Int("ring-blocks", 0, "receive ring blocks per link (0: the forwarder's default)")
+	ringBlockSize := fs.Int("ring-block-size", 0, "receive ring block bytes (0: the forwarder's default)")
+	retire := fs.Duration("retire", 0, "receive block retire timeout (0: the forwarder's default)")
+	busyPoll := fs.Duration("busy-poll", 0, "spin this long on a busy ring before sleeping in poll")
 	fs.Parse(args)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -119,7 +123,8 @@ func forward(args []string) error {
 		Kind: stack.KindMulticast, IIF: iif.Index, OIFs: oifs}); err != nil {
 		return err
 	}
-	fw, err := stack.NewForwarder(stack.ForwarderOptions{Table: t})
+	fw, err := stack.NewForwarder(stack.ForwarderOptions{Table: t, RingBlocks: *ringBlocks, RingBlockSize: *ringBlockSize,
+		RetireTimeout: *retire, BusyPoll: *busyPoll})
 	if err != nil {
 		return err
 	}

@@ -16,9 +16,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/pim6d/pim6d/config"
 	"github.com/pim6d/pim6d/daemon"
+	"github.com/pim6d/pim6d/router"
+	"github.com/pim6d/pim6d/stack"
 	"github.com/spf13/pflag"
 )
 
@@ -59,6 +62,9 @@ func run(args []string) int {
 		OpenStack:  openStack,
 		LoadConfig: settings.Load,
 		Reload:     reloads(ctx),
+		NewCore: func(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (daemon.Core, error) {
+			return router.NewCore(now, st, cfg, log)
+		},
 	})
 	if err != nil {
 		log.Error("pim6d failed", "err", err)

@@ -1,0 +1,475 @@
+package router
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/pim6d/pim6d/config"
+	"github.com/pim6d/pim6d/mfib"
+	"github.com/pim6d/pim6d/mld"
+	"github.com/pim6d/pim6d/pim"
+	"github.com/pim6d/pim6d/stack"
+)
+
+// Core is the router: it owns the MLD queriers (one per interface), the PIM
+// core and the mfib, and wires them: packets → protocol state → forwarding
+// routes. It does no I/O of its own beyond stack.Send, and is driven by one
+// goroutine (the daemon's loop or a simulation) through HandleEvent and Tick.
+type Core struct {
+	st  stack.Stack
+	cfg *config.Config
+	log *slog.Logger
+
+	pim  *pim.Router
+	mfib *mfib.MFIB
+
+	ifs     map[int]*coreIface // by link index: the links pim6d runs on
+	nextMif int
+	mifs    map[int]int // link index → mif index (stable for the run)
+
+	// listeners is MLD's last reported state per (link, group), to turn full
+	// listener states into per-(S,G) membership changes for PIM.
+	listeners map[listenerKey]mld.Listener
+	// forwarding is PIM's last forwarding state per entry (for snapshots).
+	forwarding map[mfib.Key]pim.ForwardingChange
+
+	mldOut  mld.Output
+	started time.Time
+	errs    map[string]uint64 // send and install errors by kind
+}
+
+type coreIface struct {
+	link      stack.Link
+	cfg       config.Interface
+	mif       int
+	linkLocal netip.Addr
+	secondary []netip.Addr
+	querier   *mld.Querier // nil when MLD is off (no link-local address yet)
+	pimOn     bool
+}
+
+type listenerKey struct {
+	link  int
+	group netip.Addr
+}
+
+// NewCore starts the router on the stack's current links.
+func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (*Core, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Core{
+		st: st, cfg: cfg, log: log.With("subsystem", "router"),
+		ifs: map[int]*coreIface{}, mifs: map[int]int{},
+		listeners:  map[listenerKey]mld.Listener{},
+		forwarding: map[mfib.Key]pim.ForwardingChange{},
+		started:    now,
+		errs:       map[string]uint64{},
+	}
+	var seed [16]byte
+	rand.Read(seed[:])
+	p, err := pim.New(pim.Config{
+		RPF:             c.rpf,
+		Rand:            mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		IsSSM:           cfg.InSSMRange,
+		JoinPrunePeriod: cfg.PIM.JoinPrunePeriod,
+		KeepalivePeriod: cfg.PIM.Keepalive,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.pim = p
+	c.mfib, err = mfib.New(st.Table(), cfg.SSMRange)
+	if err != nil {
+		return nil, err
+	}
+	c.reconcile(now)
+	c.flush(now)
+	return c, nil
+}
+
+// rpf answers PIM's RPF question from the one routing table (RFC 7761 §4.5:
+// the MRIB is the unicast table here).
+func (c *Core) rpf(addr netip.Addr) (ifindex int, nexthop netip.Addr, metricPref, metric uint32, ok bool) {
+	r, found := c.st.Table().RPF(addr, 0)
+	if !found || r.Kind != stack.KindUnicast || len(r.NextHops) == 0 {
+		return 0, netip.Addr{}, 0, 0, false
+	}
+	nh := r.NextHops[0]
+	// Connected routes are preferred to routed ones in Assert (§4.6.3 compares
+	// the route's preference first).
+	pref := uint32(0)
+	if nh.Gateway.IsValid() && !nh.Gateway.IsUnspecified() {
+		pref = 1
+	}
+	return nh.LinkIndex, nh.Gateway, pref, r.Metric, true
+}
+
+// HandleEvent handles one stack event at now.
+func (c *Core) HandleEvent(now time.Time, ev any) {
+	switch ev := ev.(type) {
+	case stack.LinkEvent, stack.AddrEvent:
+		c.reconcile(now)
+	case stack.RouteEvent:
+		if ev.Route.Kind == stack.KindUnicast {
+			// RFC 7761 §4.5.7: RPF'(S,G) may change with the unicast routes.
+			c.pim.RouteChanged(now, ev.Route.Dst)
+		}
+	case stack.PacketEvent:
+		c.packet(now, ev.Packet)
+	case stack.SignalEvent:
+		c.pim.DataSignal(now, ev.Signal)
+	}
+	c.flush(now)
+}
+
+func (c *Core) packet(now time.Time, p stack.Packet) {
+	ifc := c.ifs[p.LinkIndex]
+	if ifc == nil {
+		c.errs["packet-on-disabled-interface"]++
+		return
+	}
+	switch p.Proto {
+	case stack.ProtoICMPv6:
+		if ifc.querier != nil {
+			ifc.querier.HandlePacket(now, p, &c.mldOut)
+		}
+	case stack.ProtoPIM:
+		if ifc.pimOn {
+			c.pim.ReceivePacket(now, p)
+		}
+	}
+}
+
+// Tick runs the timers that are due.
+func (c *Core) Tick(now time.Time) {
+	for _, ifc := range c.ifs {
+		if ifc.querier != nil {
+			if d, ok := ifc.querier.NextDeadline(); ok && !d.After(now) {
+				ifc.querier.Tick(now, &c.mldOut)
+			}
+		}
+	}
+	if d := c.pim.NextDeadline(); !d.IsZero() && !d.After(now) {
+		c.pim.Tick(now)
+	}
+	c.flush(now)
+}
+
+// NextDeadline is the earliest timer of MLD and PIM (zero: none).
+func (c *Core) NextDeadline() time.Time {
+	next := c.pim.NextDeadline()
+	for _, ifc := range c.ifs {
+		if ifc.querier == nil {
+			continue
+		}
+		if d, ok := ifc.querier.NextDeadline(); ok && (next.IsZero() || d.Before(next)) {
+			next = d
+		}
+	}
+	return next
+}
+
+// reconcile starts and stops MLD and PIM on links so that they run exactly on
+// the links the configuration enables, with their current addresses.
+func (c *Core) reconcile(now time.Time) {
+	links := c.st.Links()
+	addrs := c.st.Addrs()
+	want := map[int]config.Interface{}
+	byIndex := map[int]stack.Link{}
+	for _, l := range links {
+		byIndex[l.Index] = l
+		if ifc, ok := c.cfg.Interface(l); ok {
+			want[l.Index] = ifc
+		}
+	}
+	for idx, ifc := range c.ifs {
+		if _, ok := want[idx]; !ok {
+			c.stopInterface(now, ifc)
+		}
+	}
+	for idx, icfg := range want {
+		ll, secondary := linkAddresses(addrs, idx)
+		ifc := c.ifs[idx]
+		if ifc == nil {
+			mif, ok := c.mifs[idx]
+			if !ok {
+				mif = c.nextMif
+				c.nextMif++
+				c.mifs[idx] = mif
+			}
+			ifc = &coreIface{link: byIndex[idx], cfg: icfg, mif: mif}
+			c.ifs[idx] = ifc
+			c.log.Info("interface enabled", "interface", ifc.link.Name, "index", idx, "mif", mif)
+		}
+		ifc.link = byIndex[idx]
+		ifc.cfg = icfg
+		c.updateInterface(now, ifc, ll, secondary)
+	}
+}
+
+func linkAddresses(addrs []stack.Addr, link int) (ll netip.Addr, secondary []netip.Addr) {
+	for _, a := range addrs {
+		if a.LinkIndex != link {
+			continue
+		}
+		ip := a.Prefix.Addr().WithZone("")
+		switch {
+		case ip.IsLinkLocalUnicast():
+			if !ll.IsValid() || ip.Less(ll) {
+				ll = ip
+			}
+		case ip.IsGlobalUnicast():
+			secondary = append(secondary, ip)
+		}
+	}
+	slices.SortFunc(secondary, netip.Addr.Compare)
+	return ll, secondary
+}
+
+// updateInterface brings one interface's MLD querier and PIM state in line
+// with its addresses. Both need the link-local address: it is the source of
+// every MLD and PIM message (RFC 3810 §5, RFC 7761 §4.3.1).
+func (c *Core) updateInterface(now time.Time, ifc *coreIface, ll netip.Addr, secondary []netip.Addr) {
+	if !ll.IsValid() {
+		if ifc.querier != nil || ifc.pimOn {
+			c.log.Warn("interface lost its link-local address; MLD and PIM paused", "interface", ifc.link.Name)
+			c.stopProtocols(now, ifc)
+		}
+		return
+	}
+	mcfg := c.mldConfig(ifc.cfg.MLD)
+	if ifc.querier == nil {
+		q, err := mld.NewQuerier(mcfg, ifc.link.Index, ll, now)
+		if err != nil {
+			c.log.Error("cannot start MLD", "interface", ifc.link.Name, "err", err)
+		} else {
+			ifc.querier = q
+			q.Tick(now, &c.mldOut)
+			c.log.Info("MLD querier started", "interface", ifc.link.Name, "address", ll, "version", ifc.cfg.MLD.Version)
+		}
+	} else if ll != ifc.linkLocal {
+		if err := ifc.querier.SetAddress(now, ll, &c.mldOut); err != nil {
+			c.log.Error("MLD address change", "interface", ifc.link.Name, "err", err)
+		}
+	}
+	pin := pim.Interface{Index: ifc.link.Index, Name: ifc.link.Name, MTU: ifc.link.MTU, LinkLocal: ll, Secondary: secondary, DRPriority: ifc.cfg.PIM.DRPriority}
+	switch {
+	case !ifc.cfg.PIM.Enable:
+		if ifc.pimOn {
+			c.pim.RemoveInterface(now, ifc.link.Index)
+			ifc.pimOn = false
+		}
+	case !ifc.pimOn:
+		c.pim.AddInterface(now, pin)
+		ifc.pimOn = true
+		c.log.Info("PIM started", "interface", ifc.link.Name, "address", ll, "secondary", secondary)
+	case ll != ifc.linkLocal || !slices.Equal(secondary, ifc.secondary):
+		c.pim.UpdateInterface(now, pin)
+	}
+	ifc.linkLocal, ifc.secondary = ll, secondary
+}
+
+func (c *Core) mldConfig(m config.MLD) mld.Config {
+	mc := mld.Config{
+		Robustness:                m.Robustness,
+		QueryInterval:             m.QueryInterval,
+		QueryResponseInterval:     m.QueryResponseInterval,
+		LastListenerQueryInterval: m.LastListenerQueryInterval,
+		MaxGroups:                 m.MaxGroups,
+		MaxSources:                m.MaxSources,
+		SSMRange:                  c.cfg.SSMRange,
+	}
+	switch m.Version {
+	case config.MLDv1:
+		mc.Version = mld.Version1
+	case config.MLDv2:
+		mc.Version = mld.Version2
+	}
+	return mc
+}
+
+func (c *Core) stopProtocols(now time.Time, ifc *coreIface) {
+	if ifc.querier != nil {
+		ifc.querier.Close(&c.mldOut) // reports every group gone
+		ifc.querier = nil
+	}
+	if ifc.pimOn {
+		c.pim.RemoveInterface(now, ifc.link.Index)
+		ifc.pimOn = false
+	}
+	ifc.linkLocal = netip.Addr{}
+}
+
+func (c *Core) stopInterface(now time.Time, ifc *coreIface) {
+	c.stopProtocols(now, ifc)
+	delete(c.ifs, ifc.link.Index)
+	c.log.Info("interface disabled", "interface", ifc.link.Name, "index", ifc.link.Index)
+}
+
+// flush sends what the cores produced and applies their state changes, until
+// nothing more comes (MLD changes feed PIM, PIM changes feed the mfib).
+func (c *Core) flush(now time.Time) {
+	if len(c.mldOut.Packets) > 0 || len(c.mldOut.Changes) > 0 {
+		for _, p := range c.mldOut.Packets {
+			c.send(p)
+		}
+		if ms := c.memberships(c.mldOut.Changes); len(ms) > 0 {
+			c.pim.SetLocalMemberships(now, ms)
+		}
+		c.mldOut.Reset()
+	}
+	sends, changes := c.pim.Outbox()
+	for _, s := range sends {
+		p, err := s.Packet()
+		if err != nil {
+			c.errs["pim-encode"]++
+			c.log.Error("cannot encode PIM message", "type", s.Message.Type(), "err", err)
+			continue
+		}
+		c.send(p)
+	}
+	for _, ch := range changes {
+		c.install(ch)
+	}
+}
+
+func (c *Core) send(p stack.OutPacket) {
+	if err := c.st.Send(p); err != nil {
+		c.errs["send"]++
+		c.log.Debug("send failed", "link", p.LinkIndex, "dst", p.Dst, "err", err)
+	}
+}
+
+// memberships turns MLD listener states (full state per link and group) into
+// PIM's per-(S,G) and (*,G) membership changes (RFC 7761 §4.1.6
+// local_receiver_include / local_receiver_exclude).
+func (c *Core) memberships(changes []mld.ListenerChange) []pim.LocalMembership {
+	var out []pim.LocalMembership
+	for _, l := range changes {
+		k := listenerKey{l.LinkIndex, l.Group}
+		old := c.listeners[k]
+		if l.Gone() {
+			delete(c.listeners, k)
+		} else {
+			l.Sources = slices.Clone(l.Sources)
+			c.listeners[k] = l
+		}
+		mode := func(li mld.Listener, s netip.Addr) pim.MembershipMode {
+			if !li.Group.IsValid() {
+				return pim.MembershipNone
+			}
+			if li.Mode == mld.Exclude {
+				if slices.Contains(li.Sources, s) {
+					return pim.MembershipExclude
+				}
+				return pim.MembershipNone // covered by (*,G)
+			}
+			if slices.Contains(li.Sources, s) {
+				return pim.MembershipInclude
+			}
+			return pim.MembershipNone
+		}
+		wild := func(li mld.Listener) pim.MembershipMode {
+			if li.Group.IsValid() && li.Mode == mld.Exclude {
+				return pim.MembershipInclude
+			}
+			return pim.MembershipNone
+		}
+		if w0, w1 := wild(old), wild(l); w0 != w1 {
+			out = append(out, pim.LocalMembership{Interface: l.LinkIndex, Group: l.Group, Source: netip.IPv6Unspecified(), Mode: w1})
+		}
+		for _, s := range unionSorted(old.Sources, l.Sources) {
+			if m0, m1 := mode(old, s), mode(l, s); m0 != m1 {
+				out = append(out, pim.LocalMembership{Interface: l.LinkIndex, Group: l.Group, Source: s, Mode: m1})
+			}
+		}
+	}
+	return out
+}
+
+func unionSorted(a, b []netip.Addr) []netip.Addr {
+	u := append(slices.Clone(a), b...)
+	slices.SortFunc(u, netip.Addr.Compare)
+	return slices.Compact(u)
+}
+
+// install applies one PIM forwarding change to the table through the mfib.
+func (c *Core) install(ch pim.ForwardingChange) {
+	k := mfib.Key{Source: ch.Source, Group: ch.Group}
+	if ch.Deleted {
+		delete(c.forwarding, k)
+		c.mfib.Delete(k)
+		c.log.Debug("forwarding entry removed", "entry", k.String())
+		return
+	}
+	flags := stack.RouteFlags(0)
+	if ch.Flags&pim.FlagNotifyData != 0 {
+		flags |= stack.FlagNotifyData
+	}
+	if ch.Flags&pim.FlagNotifyWrongIIF != 0 {
+		flags |= stack.FlagNotifyWrongIIF
+	}
+	flags |= stack.RouteFlags(ch.Flags) << 8 // PIM's own bits, kept for display
+	ch.OIFs = slices.Clone(ch.OIFs)
+	c.forwarding[k] = ch
+	if err := c.mfib.Set(mfib.Entry{Source: ch.Source, Group: ch.Group, IIF: ch.IIF, OIFs: ch.OIFs, Flags: flags}); err != nil {
+		c.errs["mfib"]++
+		c.log.Error("cannot install forwarding entry", "entry", k.String(), "err", err)
+		return
+	}
+	c.log.Debug("forwarding entry", "entry", k.String(), "iif", ch.IIF, "oifs", ch.OIFs, "upstream", ch.Upstream)
+}
+
+// Reconfigure applies a reloaded configuration: interfaces start or stop and
+// MLD settings change without losing state.
+func (c *Core) Reconfigure(now time.Time, cfg *config.Config) {
+	c.cfg = cfg
+	for _, ifc := range c.ifs {
+		if ifc.querier != nil {
+			if icfg, ok := cfg.Interface(ifc.link); ok {
+				if err := ifc.querier.SetConfig(now, c.mldConfig(icfg.MLD), &c.mldOut); err != nil {
+					c.log.Error("MLD reconfiguration refused", "interface", ifc.link.Name, "err", err)
+				}
+			}
+		}
+	}
+	c.reconcile(now)
+	c.flush(now)
+}
+
+// Close stops PIM (Hello with holdtime 0, RFC 7761 §4.3.1) and MLD and removes
+// every forwarding route.
+func (c *Core) Close(now time.Time) error {
+	c.pim.Shutdown(now)
+	for _, ifc := range c.ifs {
+		if ifc.querier != nil {
+			ifc.querier.Close(&c.mldOut)
+			ifc.querier = nil
+		}
+	}
+	c.mldOut.Packets = nil // no queries after shutdown
+	sends, _ := c.pim.Outbox()
+	var errs []error
+	for _, s := range sends {
+		p, err := s.Packet()
+		if err == nil {
+			err = c.st.Send(p)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.mfib.Close()
+	if len(errs) > 0 {
+		return fmt.Errorf("shutdown hellos: %w", errors.Join(errs...))
+	}
+	return nil
+}
