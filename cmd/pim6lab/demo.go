@@ -17,6 +17,12 @@ type demoOptions struct {
 	Pim6d    string        // pim6d binary; empty: build it
 	Routers  []string      // nodes that run pim6d
 	Wait     time.Duration // how long pim6d runs before the logs are shown
+
+	// The multicast part: ssmpingd on Source (address SourceAddr), ssmping
+	// -6 -c Pings on Receiver, pim6stat on every router while it runs. Empty
+	// Source skips it.
+	Source, Receiver, SourceAddr string
+	Pings                        int
 }
 
 // router is a node running pim6d in the demo.
@@ -44,6 +50,10 @@ func demo(ctx context.Context, o demoOptions, w io.Writer) error {
 		if bin, err = lab.GoBuild("github.com/pim6d/pim6d/cmd/pim6d", work); err != nil {
 			return err
 		}
+	}
+	stat, err := lab.GoBuild("github.com/pim6d/pim6d/cmd/pim6stat", work)
+	if err != nil {
+		return err
 	}
 
 	l, err := lab.Open("demo")
@@ -78,12 +88,13 @@ func demo(ctx context.Context, o demoOptions, w io.Writer) error {
 	case <-time.After(o.Wait):
 	}
 
-	// Later steps go here, between pim6d settling and the logs being shown:
-	// ssmping from rcv to src through r2 and r1, then pim6stat on each router
-	// (r.socket is its control socket).
-
 	for _, r := range routers {
 		fmt.Fprintf(w, "\n=== %s: pim6d log ===\n%s", r.node.Label(), r.proc.Output())
+	}
+	if o.Source != "" {
+		if err := ssmDemo(ctx, l, o, stat, routers, w); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(w)
 	for _, r := range routers {
@@ -121,5 +132,36 @@ func waitFor(ctx context.Context, p *lab.Proc, want string, timeout time.Duratio
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	return nil
+}
+
+// ssmDemo makes multicast flow: ssmping on the receiver joins (S,G) and asks
+// ssmpingd on the source for replies, which pim6d forwards; pim6stat shows
+// each router's state while it happens.
+func ssmDemo(ctx context.Context, l *lab.Lab, o demoOptions, stat string, routers []*router, w io.Writer) error {
+	src, rcv := l.Node(o.Source), l.Node(o.Receiver)
+	src.Start("ssmpingd")
+	fmt.Fprintf(w, "\n=== %s: ssmping -6 -c %d %s (ssmpingd on %s) ===\n", o.Receiver, o.Pings, o.SourceAddr, o.Source)
+	ping := rcv.Start("ssmping", "-6", "-c", fmt.Sprint(o.Pings), o.SourceAddr)
+	if err := l.Err(); err != nil {
+		return err
+	}
+	// Half-way through, the tree is up and packets flow: show it.
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(o.Pings) * time.Second / 2):
+	}
+	for _, r := range routers {
+		out, err := r.node.Run(stat, "--socket", r.socket)
+		fmt.Fprintf(w, "\n=== %s: pim6stat (while ssmping runs) ===\n%s", r.node.Label(), out)
+		if err != nil {
+			fmt.Fprintf(w, "pim6stat: %v\n", err)
+		}
+	}
+	if err := ping.Wait(time.Duration(o.Pings)*time.Second + 10*time.Second); err != nil {
+		return fmt.Errorf("ssmping: %w\n%s", err, ping.Output())
+	}
+	fmt.Fprintf(w, "\n=== %s: what arrived ===\n%s", o.Receiver, ping.Output())
 	return nil
 }

@@ -17,7 +17,8 @@ func TestDemo(t *testing.T) {
 	}
 	// The demo builds pim6d itself when no binary is given.
 	var out bytes.Buffer
-	o := demoOptions{Topology: "../../configs/labs/ssm-demo.yaml", Routers: []string{"r1", "r2"}, Wait: 500 * time.Millisecond}
+	o := demoOptions{Topology: "../../configs/labs/ssm-demo.yaml", Routers: []string{"r1", "r2"}, Wait: 2 * time.Second,
+		Source: "src", Receiver: "rcv", SourceAddr: "2001:db8:1::2", Pings: 4}
 	if err := demo(context.Background(), o, &out); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
@@ -29,6 +30,9 @@ func TestDemo(t *testing.T) {
 		"=== r2: pim6d log ===",
 		"2001:db8:3::/64 via 2001:db8:2::2 dev eth1", // r1's static route toward rcv
 		"2001:db8:1::/64 via 2001:db8:2::1 dev eth0", // r2's static route toward src
+		"=== r1: pim6stat (while ssmping runs) ===",
+		"Multicast Routing Table",
+		"multicast from 2001:db8:1::2", // the demo's point: multicast arrives
 		"r1: pim6d stopped (exit 0)",
 		"r2: pim6d stopped (exit 0)",
 	} {

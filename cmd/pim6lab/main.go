@@ -66,6 +66,10 @@ func demoCmd(args []string) int {
 	fs.StringVar(&o.Pim6d, "pim6d", "", "pim6d binary (default: go build ./cmd/pim6d)")
 	fs.StringSliceVar(&o.Routers, "routers", []string{"r1", "r2"}, "nodes that run pim6d")
 	fs.DurationVar(&o.Wait, "wait", 3*time.Second, "how long pim6d runs before its logs are shown")
+	fs.StringVar(&o.Source, "source", "src", "node that runs ssmpingd (empty: no multicast demo)")
+	fs.StringVar(&o.SourceAddr, "source-addr", "2001:db8:1::2", "the source node's address")
+	fs.StringVar(&o.Receiver, "receiver", "rcv", "node that runs ssmping")
+	fs.IntVar(&o.Pings, "pings", 6, "ssmping probes (one a second)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
