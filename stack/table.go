@@ -236,7 +236,7 @@ func (t *Table) Delete(dst, src netip.Prefix, zone int) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	root := t.root.Load()
-	nroot, ok := t.deleteLocked(root, RouteKey{dst, src, zone})
+	nroot, ok := t.deleteLocked(root, RouteKey{dst, src, zone}, false)
 	if nroot != root {
 		t.root.Store(nroot)
 	}
@@ -249,10 +249,15 @@ func (t *Table) DeleteBatch(keys []RouteKey) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	root := t.root.Load()
+	private := false
+	if len(keys) > 0 && len(keys) >= t.prefixCount(root)/4 {
+		root = cloneRoot(root) // as in InsertBatch
+		private = true
+	}
 	n := 0
 	for _, k := range keys {
 		var ok bool
-		root, ok = t.deleteLocked(root, k)
+		root, ok = t.deleteLocked(root, k, private)
 		if ok {
 			n++
 		}
@@ -261,7 +266,9 @@ func (t *Table) DeleteBatch(keys []RouteKey) int {
 	return n
 }
 
-func (t *Table) deleteLocked(root *tableRoot, k RouteKey) (*tableRoot, bool) {
+// deleteLocked removes the route k and returns the root to publish. With
+// private set, root's tries are a copy no reader has seen, changed in place.
+func (t *Table) deleteLocked(root *tableRoot, k RouteKey, private bool) (*tableRoot, bool) {
 	if !k.Dst.IsValid() || !k.Src.IsValid() {
 		return root, false
 	}
@@ -290,10 +297,18 @@ func (t *Table) deleteLocked(root *tableRoot, k RouteKey) (*tableRoot, bool) {
 		return root, false
 	}
 	t.n.Add(-1)
-	if nsub == nil {
+	switch {
+	case private && nsub == nil:
+		tr.Delete(k.Dst)
+	case private:
+		tr.Insert(k.Dst, nsub)
+	case nsub == nil:
 		tr = tr.DeletePersist(k.Dst)
-	} else {
+	default:
 		tr = tr.InsertPersist(k.Dst, nsub)
+	}
+	if root.trie(k.Zone) == tr && tr.Size() > 0 {
+		return root, true
 	}
 	return root.withTrie(k.Zone, tr), true
 }

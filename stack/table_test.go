@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -615,6 +616,36 @@ func TestTableMatchesReference(t *testing.T) {
 		tb, ref := NewTable(), newRefTable()
 		var keys []RouteKey
 		for op := range 600 {
+			if op%50 == 25 {
+				// Batches: while the table is small they go the private-copy way.
+				var batch []Route
+				for range 1 + rng.IntN(30) {
+					batch = append(batch, randomRoute(rng))
+				}
+				if err := tb.InsertBatch(batch); err != nil {
+					t.Fatalf("InsertBatch = %v", err)
+				}
+				for _, r := range batch {
+					got, _ := tb.Get(r.Dst, r.Src, r.Zone)
+					ref.insert(got)
+					keys = append(keys, RouteKey{r.Dst, r.Src, r.Zone})
+				}
+				var del []RouteKey
+				want := 0
+				for range rng.IntN(20) {
+					k := keys[rng.IntN(len(keys))]
+					if !slices.Contains(del, k) {
+						del = append(del, k)
+						if ref.delete(k) {
+							want++
+						}
+					}
+				}
+				if got := tb.DeleteBatch(del); got != want {
+					t.Fatalf("round %d op %d: DeleteBatch = %d, want %d", round, op, got, want)
+				}
+				continue
+			}
 			if len(keys) > 0 && rng.IntN(4) == 0 {
 				i := rng.IntN(len(keys))
 				k := keys[i]
