@@ -15,10 +15,12 @@ const (
 	ReasonBadSource                                    // source not a unicast address, or a source range
 	ReasonWildcardSSM                                  // (*,G) join/prune for an SSM group (RFC 4607 §2, RFC 7761 §4.8)
 	ReasonRptSSM                                       // (S,G,rpt) join/prune for an SSM group
-	ReasonASMUnsupported                               // (*,G) / (S,G,rpt) for an ASM group: not implemented yet
+	ReasonASMUnsupported                               // (S,G,rpt) for an ASM group: not implemented yet
 	ReasonAssertNoState                                // Assert for an (S,G) we hold no state for
 	ReasonAssertWildcard                               // (*,G) Assert: not implemented yet
 	ReasonLocalMembershipSSMWildcard                   // MLD (*,G) listener for an SSM group (RFC 4604 §2.2.1)
+	ReasonNoRP                                         // (*,G) request for a group without an RP
+	ReasonWrongRP                                      // (*,G) Join/Prune naming another RP than RP(G) (§4.5.1)
 	numReasons
 )
 
@@ -37,6 +39,8 @@ var reasonNames = [numReasons]string{
 	ReasonAssertNoState:              "assert-no-state",
 	ReasonAssertWildcard:             "assert-wildcard",
 	ReasonLocalMembershipSSMWildcard: "local-any-source-in-ssm-range",
+	ReasonNoRP:                       "no-rp",
+	ReasonWrongRP:                    "wrong-rp",
 }
 
 func (r Reason) String() string {

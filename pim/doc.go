@@ -30,9 +30,12 @@
 // rules of RFC 4607 (only (S,G) state in the SSM range; (*,G) and (S,G,rpt)
 // requests there are counted and dropped), and periodic Join/Prune packed per
 // upstream neighbour and paced so that refreshes spread over the period.
+// For ASM groups the (*,G) downstream and upstream machines toward RP(G)
+// (§4.5.1, §4.5.6) run on the same code as (S,G) (a route with source ::).
 //
-// Not yet implemented: the (*,G) and (S,G,rpt) state machines (ASM groups are
-// counted as "asm-unsupported"), Register and the RP side.
+// Not yet implemented: (S,G,rpt) (counted as "asm-unsupported"), the (*,G)
+// Assert, (S,G) state inheriting the (*,G) olist, SPT switchover, Register
+// and the RP side.
 //
 // Deviation: for SSM groups the SPT bit is taken as set (RFC 7761 §4.2.2's
 // Update_SPTbit would set it with the first data packet; in SSM there is no

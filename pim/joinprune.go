@@ -35,7 +35,7 @@ func (r *Router) receiveJoinPrune(ifc *iface, src netip.Addr, m *wire.JoinPrune)
 		ssm := r.cfg.IsSSM(grp)
 		for j := range g.Joins {
 			r.stats.JoinEntriesRecv++
-			s, ok := r.classifySource(&g.Joins[j], ssm)
+			s, ok := r.classifySource(&g.Joins[j], grp, ssm)
 			if !ok {
 				continue
 			}
@@ -47,7 +47,7 @@ func (r *Router) receiveJoinPrune(ifc *iface, src netip.Addr, m *wire.JoinPrune)
 		}
 		for j := range g.Prunes {
 			r.stats.PruneEntriesRecv++
-			s, ok := r.classifySource(&g.Prunes[j], ssm)
+			s, ok := r.classifySource(&g.Prunes[j], grp, ssm)
 			if !ok {
 				continue
 			}
@@ -70,18 +70,28 @@ func validGroup(g wire.EncodedGroup) bool {
 	return scope > 2
 }
 
-// classifySource sorts a Join/Prune source: (S,G) entries return S; (*,G) and
-// (S,G,rpt) entries are counted and dropped (SSM: RFC 4607 §2 and RFC 7761
-// §4.8.1 allow only (S,G) state in the SSM range; ASM: not implemented).
-func (r *Router) classifySource(es *wire.EncodedSource, ssm bool) (netip.Addr, bool) {
+// classifySource sorts a Join/Prune source: (S,G) entries return S, (*,G)
+// entries (WC and RPT bits, the address being RP(G), §4.9.5.1) return ::.
+// In the SSM range only (S,G) is accepted (RFC 4607 §2, RFC 7761 §4.8.1);
+// (S,G,rpt) is not implemented. Rejected entries are counted.
+func (r *Router) classifySource(es *wire.EncodedSource, g netip.Addr, ssm bool) (netip.Addr, bool) {
 	switch {
 	case es.WC:
 		if ssm {
 			r.drop(ReasonWildcardSSM)
-		} else {
-			r.drop(ReasonASMUnsupported)
+			return netip.Addr{}, false
 		}
-		return netip.Addr{}, false
+		rp, ok := r.rpOf(g)
+		if !ok || !rp.IsValid() {
+			r.drop(ReasonNoRP)
+			return netip.Addr{}, false
+		}
+		if es.Addr.WithZone("") != rp.WithZone("") {
+			// §4.5.1: a (*,G) Join naming another RP than RP(G) is ignored.
+			r.drop(ReasonWrongRP)
+			return netip.Addr{}, false
+		}
+		return netip.IPv6Unspecified(), true
 	case es.RPT:
 		if ssm {
 			r.drop(ReasonRptSSM)
@@ -171,7 +181,7 @@ func (r *Router) prunePendingExpired(d *downstream) {
 	if ifc := r.ifs[d.ifindex]; ifc != nil && len(ifc.nbrs) > 1 {
 		// A PruneEcho is a Prune(S,G) with our own address as upstream
 		// neighbour, so a lost overriding Join is sent again.
-		r.addEntry(ifc, ifc.linkLocal, d.rt.grp, d.rt.src, false)
+		r.addEntry(ifc, ifc.linkLocal, d.rt, false)
 	}
 }
 
@@ -246,7 +256,7 @@ func (r *Router) joinTimerExpired(rt *route) {
 
 func (r *Router) sendPeriodicJoin(rt *route) {
 	if n := rt.rpfPrime; n != nil {
-		r.addEntry(n.ifc, n.addr, rt.grp, rt.src, true)
+		r.addEntry(n.ifc, n.addr, rt, true)
 	}
 	r.timers.set(&rt.jt, r.after(r.cfg.JoinPrunePeriod))
 }
@@ -260,7 +270,7 @@ func (r *Router) updateUpstream(rt *route, jd bool) {
 		rt.up = upJoined
 		r.joined++
 		if n := rt.rpfPrime; n != nil {
-			r.addEntry(n.ifc, n.addr, rt.grp, rt.src, true)
+			r.addEntry(n.ifc, n.addr, rt, true)
 		}
 		r.timers.set(&rt.jt, r.after(r.cfg.JoinPrunePeriod))
 	case rt.up == upJoined && !jd:
@@ -269,7 +279,7 @@ func (r *Router) updateUpstream(rt *route, jd bool) {
 		rt.up = upNotJoined
 		r.joined--
 		if n := rt.rpfPrime; n != nil {
-			r.addEntry(n.ifc, n.addr, rt.grp, rt.src, false)
+			r.addEntry(n.ifc, n.addr, rt, false)
 		}
 		rt.sptbit = false
 		rt.queued, rt.urgent = false, false

@@ -305,3 +305,42 @@ func TestPeriodicJoinsAreSpread(t *testing.T) {
 		t.Errorf("peak %d entries in one second, want spread (< %d)", peak, 20000/5)
 	}
 }
+
+func TestWildcardJoinRPCheck(t *testing.T) {
+	// RFC 7761 §4.5.1: a (*,G) Join must name RP(G); §4.8: none in the SSM range.
+	asm := netip.MustParseAddr("ff0e::1234")
+	noRP := netip.MustParseAddr("ff0e::9999")
+	rp := glob(0x77)
+	tests := []struct {
+		name      string
+		group     netip.Addr
+		rpInMsg   netip.Addr
+		reason    Reason
+		wantState bool
+	}{
+		{"§4.5.1 Join(*,G) to RP(G) creates (*,G)", asm, rp, 0, true},
+		{"§4.5.1 Join(*,G) naming another RP is ignored", asm, glob(0x78), ReasonWrongRP, false},
+		{"Join(*,G) for a group without RP is dropped", noRP, rp, ReasonNoRP, false},
+		{"RFC 4607 Join(*,G) in the SSM range is dropped", grpG, rp, ReasonWildcardSSM, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRouter(t, 1, rpfTable{netip.PrefixFrom(rp, 128): {ifindex: 1, nexthop: ll(100)}}, func(c *Config) {
+				c.RP = func(g netip.Addr) (netip.Addr, bool) { return rp, g == asm }
+			}, Interface{Index: 1, LinkLocal: ll(1)}, Interface{Index: 2, LinkLocal: ll(2)})
+			r.Receive(t0, 2, ll(200), AllPIMRouters, hello(1))
+			m := &wire.JoinPrune{UpstreamNeighbor: ll(2), Holdtime: 210, Groups: []wire.JoinPruneGroup{{
+				Group: wire.EncodedGroup{Addr: tt.group, MaskLen: 128},
+				Joins: []wire.EncodedSource{{Addr: tt.rpInMsg, MaskLen: 128, Sparse: true, WC: true, RPT: true}},
+			}}}
+			r.Receive(t0, 2, ll(200), AllPIMRouters, m)
+			if tt.reason != 0 && r.Drops(tt.reason) != 1 {
+				t.Errorf("Drops(%v) = %d, want 1", tt.reason, r.Drops(tt.reason))
+			}
+			_, ok := routeState(r, netip.IPv6Unspecified(), tt.group, t0)
+			if ok != tt.wantState {
+				t.Errorf("(*,G) state exists = %v, want %v", ok, tt.wantState)
+			}
+		})
+	}
+}

@@ -32,9 +32,11 @@ type jpBuilder struct {
 	index  map[netip.Addr]int
 }
 
-// addEntry adds Join(S,G) (join) or Prune(S,G) to the message for upstream on
-// ifc; flushJoinPrune packs and sends them when the current input is done.
-func (r *Router) addEntry(ifc *iface, upstream, g, s netip.Addr, join bool) {
+// addEntry adds Join (join) or Prune of rt — (S,G), or (*,G) encoded as the
+// RP with the WC and RPT bits (§4.9.5.1) — to the message for upstream on ifc;
+// flushJoinPrune packs and sends them when the current input is done.
+func (r *Router) addEntry(ifc *iface, upstream netip.Addr, rt *route, join bool) {
+	g := rt.grp
 	k := jpKey{ifc.index, upstream}
 	b := r.jp[k]
 	if b == nil {
@@ -48,7 +50,10 @@ func (r *Router) addEntry(ifc *iface, upstream, g, s netip.Addr, join bool) {
 		b.index[g] = i
 		b.groups = append(b.groups, wire.JoinPruneGroup{Group: wire.EncodedGroup{Addr: g, MaskLen: 128}})
 	}
-	es := wire.EncodedSource{Addr: s, MaskLen: 128, Sparse: true}
+	es := wire.EncodedSource{Addr: rt.src, MaskLen: 128, Sparse: true}
+	if rt.wc {
+		es = wire.EncodedSource{Addr: rt.rp, MaskLen: 128, Sparse: true, WC: true, RPT: true}
+	}
 	grp := &b.groups[i]
 	if join {
 		grp.Joins = append(grp.Joins, es)

@@ -18,7 +18,9 @@ type LocalMembership struct {
 
 // SetLocalMembership records a listener change. In the SSM range only (S,G)
 // listeners count (RFC 4604 §2.2.1: a router ignores any-source requests for
-// SSM groups); ASM (*,G) listeners are counted and not acted on yet.
+// SSM groups); an ASM (*,G) listener joins the shared tree toward RP(G).
+// MembershipExclude of one source of an ASM group (local_receiver_exclude)
+// is recorded but has no effect until (S,G,rpt) is implemented.
 func (r *Router) SetLocalMembership(now time.Time, m LocalMembership) {
 	r.begin(now)
 	defer r.finish()
@@ -49,12 +51,16 @@ func (r *Router) setLocalMembership(m LocalMembership) {
 	if !s.IsValid() || s.IsUnspecified() {
 		if r.cfg.IsSSM(g) {
 			r.drop(ReasonLocalMembershipSSMWildcard)
-		} else {
-			r.drop(ReasonASMUnsupported)
+			return
 		}
-		return
-	}
-	if !s.Is6() || s.IsMulticast() || s.IsLinkLocalUnicast() || s.IsLoopback() {
+		if rp, ok := r.rpOf(g); !ok || !rp.IsValid() {
+			if m.Mode != MembershipNone {
+				r.drop(ReasonNoRP)
+			}
+			return
+		}
+		s = netip.IPv6Unspecified() // (*,G): local_receiver_include(*,G,I)
+	} else if !s.Is6() || s.IsMulticast() || s.IsLinkLocalUnicast() || s.IsLoopback() {
 		r.drop(ReasonBadSource)
 		return
 	}
@@ -75,4 +81,11 @@ func (r *Router) setLocalMembership(m LocalMembership) {
 		d.local = m.Mode
 		r.markDirty(rt)
 	}
+}
+
+func (r *Router) rpOf(g netip.Addr) (netip.Addr, bool) {
+	if r.cfg.RP == nil {
+		return netip.Addr{}, false
+	}
+	return r.cfg.RP(g)
 }

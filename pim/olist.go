@@ -14,7 +14,7 @@ const (
 	FlagSPT Flags = 1 << iota
 	// FlagSSM: the group is in the SSM range (RFC 4607).
 	FlagSSM
-	// FlagWC: a (*,G) entry (not produced yet).
+	// FlagWC: a (*,G) entry: mfib installs (G/128, ::/0).
 	FlagWC
 	// FlagNotifyWrongIIF: mfib should ask the forwarder for wrong-iif signals
 	// (an oif may need to Assert, §4.6).
@@ -147,6 +147,9 @@ func assertSignature(rt *route) uint64 {
 
 func (r *Router) flags(rt *route) Flags {
 	var f Flags
+	if rt.wc {
+		return FlagWC
+	}
 	if rt.ssm || rt.sptbit {
 		f |= FlagSPT
 	}

@@ -27,8 +27,10 @@ func (s upState) String() string {
 
 // route is the (S,G) tree information base entry (RFC 7761 §4.1.4).
 type route struct {
-	src, grp netip.Addr
+	src, grp netip.Addr // src is :: for (*,G)
 	ssm      bool
+	wc       bool       // a (*,G) entry: the tree is rooted at rp
+	rp       netip.Addr // RP(G) for (*,G)
 
 	// MRIB toward S, from Config.RPF.
 	rpfOK      bool
@@ -191,6 +193,12 @@ func (r *Router) ensureRoute(s, g netip.Addr) *route {
 	ra := &routeAlloc{}
 	rt := &ra.route
 	rt.src, rt.grp, rt.ssm = s, g, r.cfg.IsSSM(g)
+	if s.IsUnspecified() {
+		rt.wc = true
+		if rp, ok := r.rpOf(g); ok {
+			rt.rp = rp.WithZone("")
+		}
+	}
 	rt.ds = rt.dsBuf[:0]
 	rt.spare = &ra.first
 	rt.jt.kind, rt.jt.owner = timerJoin, rt

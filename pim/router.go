@@ -62,8 +62,8 @@ func New(cfg Config) (*Router, error) {
 }
 
 // Outbox returns the messages to send and the forwarding changes produced since
-// the last call, and empties the queues. The slices are reused by the next
-// input: consume them before calling the Router again.
+// the last call, and empties the queues. The caller owns the returned slices
+// (the ForwardingChange slices inside are read-only).
 func (r *Router) Outbox() ([]Send, []ForwardingChange) {
 	out, ch := r.out, r.changes
 	r.out, r.changes = r.out[:0:0], r.changes[:0:0]

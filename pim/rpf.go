@@ -8,7 +8,16 @@ import (
 // resolveRPF asks the MRIB for the route toward rt.src (RFC 7761 §4.5.7
 // RPF_interface(S), MRIB.next_hop(S)).
 func (r *Router) resolveRPF(rt *route) {
-	ifindex, nh, pref, metric, ok := r.cfg.RPF(rt.src)
+	target := rt.src
+	if rt.wc {
+		// (*,G): RPF toward RP(G) (§4.5.6 RPF'(*,G)).
+		target = rt.rp
+	}
+	if !target.IsValid() {
+		rt.rpfOK, rt.rpfIf, rt.rpfNexthop, rt.mribPref, rt.mribMetric = false, 0, netip.Addr{}, 0, 0
+		return
+	}
+	ifindex, nh, pref, metric, ok := r.cfg.RPF(target)
 	if ok && r.ifs[ifindex] == nil {
 		ok = false // the RPF interface does not run PIM
 	}
@@ -66,10 +75,10 @@ func (r *Router) setRPFPrime(rt *route, n *neighbor, byAssert bool) {
 	// to the new RPF'(S,G), Prune(S,G) to the old one, set the Join Timer to
 	// t_periodic.
 	if n != nil {
-		r.addEntry(n.ifc, n.addr, rt.grp, rt.src, true)
+		r.addEntry(n.ifc, n.addr, rt, true)
 	}
 	if old != nil && old.ifc.nbrs[old.addr] == old && r.ifs[old.ifc.index] == old.ifc {
-		r.addEntry(old.ifc, old.addr, rt.grp, rt.src, false)
+		r.addEntry(old.ifc, old.addr, rt, false)
 	}
 	rt.queued = false
 	r.timers.set(&rt.jt, r.after(r.cfg.JoinPrunePeriod))
@@ -82,7 +91,20 @@ func (r *Router) RouteChanged(now time.Time, prefix netip.Prefix) {
 	r.begin(now)
 	defer r.finish()
 	for _, rt := range r.routes {
-		if prefix.IsValid() && !prefix.Contains(rt.src) {
+		if rt.wc {
+			// RP(G) may have changed too (call RouteChanged with an invalid
+			// prefix after an RP-set change).
+			rp, ok := r.rpOf(rt.grp)
+			if !ok {
+				rp = netip.Addr{}
+			}
+			rt.rp = rp.WithZone("")
+		}
+		target := rt.src
+		if rt.wc {
+			target = rt.rp
+		}
+		if prefix.IsValid() && !prefix.Contains(target) {
 			continue
 		}
 		r.recheckRPF(rt)

@@ -415,3 +415,40 @@ func TestSimNeighborRestart(t *testing.T) {
 		t.Errorf("D saw %d restarts, want 1", d.r.Stats().NeighborRestarts)
 	}
 }
+
+func TestSimSharedTreeJoin(t *testing.T) {
+	// RFC 7761 §4.5.6: a (*,G) listener at R3 joins the shared tree toward
+	// RP(G) = R1, hop by hop; the entries carry the WC flag.
+	asm := netip.MustParseAddr("ff0e::1234")
+	rp := simGlobal(1, 1)
+	rpPrefix := netip.PrefixFrom(rp, 128)
+	withRP := func(c *Config) {
+		c.RP = func(g netip.Addr) (netip.Addr, bool) { return rp, g == asm }
+	}
+	n := newSimNet(t)
+	r1 := n.addRouter("R1", 1, rpfTable{rpPrefix: {ifindex: 1}}, withRP, "rp", "ab")
+	r2 := n.addRouter("R2", 2, rpfTable{rpPrefix: {ifindex: 1, nexthop: simLL(1, 2), metric: 10}}, withRP, "ab", "bc")
+	r3 := n.addRouter("R3", 3, rpfTable{rpPrefix: {ifindex: 1, nexthop: simGlobal(2, 2), metric: 20}}, withRP, "bc", "rcv")
+	n.run(10 * time.Second)
+	n.do(r3, func(now time.Time) {
+		r3.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asm, Mode: MembershipInclude})
+	})
+	n.run(time.Second)
+	any := netip.IPv6Unspecified()
+	for _, sr := range []*simRouter{r1, r2, r3} {
+		fc, ok := sr.route(any, asm)
+		if !ok || fc.IIF != 1 || !slices.Equal(fc.OIFs, []int{2}) || fc.Flags&FlagWC == 0 {
+			t.Errorf("%s (*,G) = %+v (ok %v), want iif 1 oifs [2] WC", sr.name, fc, ok)
+		}
+	}
+	// The listener leaves: Prune(*,G) travels up and the tree is gone.
+	n.do(r3, func(now time.Time) {
+		r3.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asm, Mode: MembershipNone})
+	})
+	n.run(5 * time.Second)
+	for _, sr := range []*simRouter{r1, r2, r3} {
+		if fc, ok := sr.route(any, asm); ok {
+			t.Errorf("%s still has (*,G) %+v after the prune", sr.name, fc)
+		}
+	}
+}
