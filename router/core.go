@@ -37,8 +37,6 @@ type Core struct {
 	// listeners is MLD's last reported state per (link, group), to turn full
 	// listener states into per-(S,G) membership changes for PIM.
 	listeners map[listenerKey]mld.Listener
-	// forwarding is PIM's last forwarding state per entry (for snapshots).
-	forwarding map[mfib.Key]pim.ForwardingChange
 
 	mldOut  mld.Output
 	started time.Time
@@ -60,24 +58,40 @@ type listenerKey struct {
 	group netip.Addr
 }
 
+// CoreOption changes how NewCore builds a Core.
+type CoreOption func(*coreOptions)
+
+type coreOptions struct{ rand *mrand.Rand }
+
+// WithRand makes the Core draw its randomness (PIM Generation IDs, jittered
+// delays) from r, so that a simulation can be replayed exactly. By default it
+// is seeded from crypto/rand.
+func WithRand(r *mrand.Rand) CoreOption { return func(o *coreOptions) { o.rand = r } }
+
 // NewCore starts the router on the stack's current links.
-func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (*Core, error) {
+func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger, opts ...CoreOption) (*Core, error) {
+	var o coreOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.rand == nil {
+		var seed [16]byte
+		rand.Read(seed[:])
+		o.rand = mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Core{
 		st: st, cfg: cfg, log: log.With("subsystem", "router"),
 		ifs: map[int]*coreIface{}, mifs: map[int]int{},
-		listeners:  map[listenerKey]mld.Listener{},
-		forwarding: map[mfib.Key]pim.ForwardingChange{},
-		started:    now,
-		errs:       map[string]uint64{},
+		listeners: map[listenerKey]mld.Listener{},
+		started:   now,
+		errs:      map[string]uint64{},
 	}
-	var seed [16]byte
-	rand.Read(seed[:])
 	p, err := pim.New(pim.Config{
 		RPF:             c.rpf,
-		Rand:            mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		Rand:            o.rand,
 		IsSSM:           cfg.InSSMRange,
 		JoinPrunePeriod: cfg.PIM.JoinPrunePeriod,
 		KeepalivePeriod: cfg.PIM.Keepalive,
@@ -405,7 +419,6 @@ func unionSorted(a, b []netip.Addr) []netip.Addr {
 func (c *Core) install(ch pim.ForwardingChange) {
 	k := mfib.Key{Source: ch.Source, Group: ch.Group}
 	if ch.Deleted {
-		delete(c.forwarding, k)
 		c.mfib.Delete(k)
 		c.log.Debug("forwarding entry removed", "entry", k.String())
 		return
@@ -418,8 +431,6 @@ func (c *Core) install(ch pim.ForwardingChange) {
 		flags |= stack.FlagNotifyWrongIIF
 	}
 	flags |= stack.RouteFlags(ch.Flags) << 8 // PIM's own bits, kept for display
-	ch.OIFs = slices.Clone(ch.OIFs)
-	c.forwarding[k] = ch
 	if err := c.mfib.Set(mfib.Entry{Source: ch.Source, Group: ch.Group, IIF: ch.IIF, OIFs: ch.OIFs, Flags: flags}); err != nil {
 		c.errs["mfib"]++
 		c.log.Error("cannot install forwarding entry", "entry", k.String(), "err", err)
