@@ -41,6 +41,12 @@ type ForwarderOptions struct {
 	// poll syscall and the wake-up when blocks follow each other closely, at
 	// the price of CPU time that the receive softirq on the same CPU may need.
 	BusyPoll time.Duration
+	// Priority, when not 0, runs each ring's thread under SCHED_FIFO with this
+	// priority (1-99), so that the receive softirq's deferred work
+	// (ksoftirqd) cannot starve the forwarder under overload: the kernel's own
+	// forwarding runs in that softirq, ahead of every thread. A ring thread
+	// sleeps in poll when its ring is empty, so it gives the CPU back.
+	Priority int
 }
 
 // Forwarder is the user-space multicast data plane on Linux: one TPACKET_V3
@@ -188,6 +194,8 @@ type ring struct {
 	index     int
 	clock     *atomic.Int64 // Forwarder.clock
 	busyPoll  time.Duration
+	priority  int
+	log       *slog.Logger
 
 	tx *txRing
 
@@ -325,7 +333,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 func (f *Forwarder) openRing(l Link) (*ring, error) {
 	r := &ring{index: l.Index, blockSize: f.opts.RingBlockSize, blocks: f.opts.RingBlocks, done: make(chan struct{}),
-		clock: &f.clock, busyPoll: f.opts.BusyPoll}
+		clock: &f.clock, busyPoll: f.opts.BusyPoll, priority: f.opts.Priority, log: f.log}
 	err := inNamespace(f.opts.NetNS, func() error {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IPV6)))
 		if err != nil {
@@ -433,7 +441,16 @@ func (r *ring) close() {
 func (r *ring) run(core *forwarder) {
 	defer close(r.done)
 	runtime.LockOSThread() // keeps the hot loop on one thread (and its cache)
-	defer runtime.UnlockOSThread()
+	if r.priority != 0 {
+		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(r.priority)}
+		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+			r.log.Warn("forwarder thread keeps normal priority", "link", r.index, "err", err)
+		}
+		// The thread's priority must not outlive the ring: a thread with
+		// changed attributes is not handed back to the runtime.
+	} else {
+		defer runtime.UnlockOSThread()
+	}
 	const blockHdrStatus = 8 // offsetof(tpacket_block_desc, hdr.bh1.block_status)
 	pfd := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN | unix.POLLERR}}
 	cur := 0

@@ -248,38 +248,50 @@ func sortedInts(a, b int) []int {
 	return []int{a, b}
 }
 
-// TestLinuxForwarderBusyPollAndCoarseClock runs the forwarder with busy
-// polling and small, quickly retired blocks: every packet still arrives, and
-// the route's last-used time, taken from the per-block clock, is current.
-func TestLinuxForwarderBusyPollAndCoarseClock(t *testing.T) {
-	f := newFwdLab(t, 1, 0)
-	links := linksIn(t, f.r)
-	src := netip.MustParseAddr("2001:db8:1::10")
-	group := netip.MustParseAddr("ff3e::4321:1234")
-	tb := stack.NewTable()
-	if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
-		IIF: links["up0"].Index, OIFs: []int{links["down0"].Index}}); err != nil {
-		t.Fatal(err)
-	}
-	fw, err := stack.NewForwarder(stack.ForwarderOptions{Table: tb, NetNS: f.r.NsHandle(),
-		RingBlocks: 8, RingBlockSize: 16 << 10, RetireTimeout: time.Millisecond, BusyPoll: 200 * time.Microsecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fw.Close() })
-	var ls []stack.Link
-	for _, l := range links {
-		ls = append(ls, l)
-	}
-	fw.SetLinks(ls)
-	got := joinAndCount(t, f.rcvs[0], src, group)
-	before := time.Now()
-	sendFrom(t, f.src, group, 50, 64)
-	if n := waitCount(got, 50, 3*time.Second); n != 50 {
-		t.Errorf("receiver got %d of 50 datagrams (forwarder %+v)", n, fw.Stats())
-	}
-	r, _ := tb.Get(netip.PrefixFrom(group, 128), netip.PrefixFrom(src, 128), 0)
-	if used := r.Stats.LastUsed(); used.Before(before) || used.After(time.Now()) {
-		t.Errorf("route last used %v, want between %v (first send) and now", used, before)
+// TestLinuxForwarderTuningOptions runs the forwarder with each of its
+// performance options: every packet still arrives, and the route's last-used
+// time, taken from the per-block clock, is current.
+func TestLinuxForwarderTuningOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts stack.ForwarderOptions
+	}{
+		{"busy poll with small quickly retired blocks", stack.ForwarderOptions{RingBlocks: 8, RingBlockSize: 16 << 10,
+			RetireTimeout: time.Millisecond, BusyPoll: 200 * time.Microsecond}},
+		{"SCHED_FIFO ring threads", stack.ForwarderOptions{Priority: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFwdLab(t, 1, 0)
+			links := linksIn(t, f.r)
+			src := netip.MustParseAddr("2001:db8:1::10")
+			group := netip.MustParseAddr("ff3e::4321:1234")
+			tb := stack.NewTable()
+			if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
+				IIF: links["up0"].Index, OIFs: []int{links["down0"].Index}}); err != nil {
+				t.Fatal(err)
+			}
+			opts := tc.opts
+			opts.Table, opts.NetNS = tb, f.r.NsHandle()
+			fw, err := stack.NewForwarder(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { fw.Close() })
+			var ls []stack.Link
+			for _, l := range links {
+				ls = append(ls, l)
+			}
+			fw.SetLinks(ls)
+			got := joinAndCount(t, f.rcvs[0], src, group)
+			before := time.Now()
+			sendFrom(t, f.src, group, 50, 64)
+			if n := waitCount(got, 50, 3*time.Second); n != 50 {
+				t.Errorf("receiver got %d of 50 datagrams (forwarder %+v)", n, fw.Stats())
+			}
+			r, _ := tb.Get(netip.PrefixFrom(group, 128), netip.PrefixFrom(src, 128), 0)
+			if used := r.Stats.LastUsed(); used.Before(before) || used.After(time.Now()) {
+				t.Errorf("route last used %v, want between %v (first send) and now", used, before)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -83,7 +84,12 @@ func forward(args []string) error {
 	ringBlockSize := fs.Int("ring-block-size", 0, "receive ring block bytes (0: the forwarder's default)")
 	retire := fs.Duration("retire", 0, "receive block retire timeout (0: the forwarder's default)")
 	busyPoll := fs.Duration("busy-poll", 0, "spin this long on a busy ring before sleeping in poll")
+	priority := fs.Int("priority", 0, "SCHED_FIFO priority of the ring threads (0: normal)")
+	procs := fs.Int("gomaxprocs", 0, "GOMAXPROCS (0: the runtime's choice, 1 under taskset -c 1)")
 	fs.Parse(args)
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -124,7 +130,7 @@ func forward(args []string) error {
 		return err
 	}
 	fw, err := stack.NewForwarder(stack.ForwarderOptions{Table: t, RingBlocks: *ringBlocks, RingBlockSize: *ringBlockSize,
-		RetireTimeout: *retire, BusyPoll: *busyPoll})
+		RetireTimeout: *retire, BusyPoll: *busyPoll, Priority: *priority})
 	if err != nil {
 		return err
 	}
