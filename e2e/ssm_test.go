@@ -22,7 +22,7 @@ const (
 func TestSSMPingThroughTwoRouters(t *testing.T) {
 	l := buildLab(t, "ssm-demo.yaml")
 	src, r1n, r2n, rcv := l.Node("src"), l.Node("r1"), l.Node("r2"), l.Node("rcv")
-	r1 := startPim6d(t, r1n)
+	r1 := startPim6d(t, r1n, "--forwarder-priority", "10") // one router with real-time forwarder threads
 	r2 := startPim6d(t, r2n)
 	src.Start("ssmpingd")
 

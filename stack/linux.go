@@ -29,6 +29,9 @@ type LinuxOptions struct {
 	// Forward runs the user-space multicast forwarder (Forwarder) on every up
 	// multicast link, from Table; its data signals arrive as SignalEvents.
 	Forward bool
+	// ForwardPriority, when not 0, runs the forwarder's ring threads under
+	// SCHED_FIFO with this priority (ForwarderOptions.Priority).
+	ForwardPriority int
 }
 
 // Linux is the Stack of a Linux network namespace: links, addresses and IPv6
@@ -149,7 +152,7 @@ func NewLinux(ctx context.Context, opts LinuxOptions) (l *Linux, err error) {
 		return nil, err
 	}
 	if opts.Forward {
-		l.fwd, err = NewForwarder(ForwarderOptions{Table: l.table, Logger: opts.Logger, NetNS: l.ns, Signal: l.emitSignal})
+		l.fwd, err = NewForwarder(ForwarderOptions{Table: l.table, Logger: opts.Logger, NetNS: l.ns, Signal: l.emitSignal, Priority: opts.ForwardPriority})
 		if err != nil {
 			return nil, err
 		}

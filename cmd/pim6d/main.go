@@ -33,6 +33,7 @@ func run(args []string) int {
 	fs := pflag.NewFlagSet("pim6d", pflag.ContinueOnError)
 	settings := config.NewSettings(fs)
 	check := fs.Bool("check", false, "check the configuration against this system's interfaces and exit")
+	fwdPriority := fs.Int("forwarder-priority", 0, "run the forwarder's threads under SCHED_FIFO with this priority (1-99; 0: normal scheduling)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -50,6 +51,10 @@ func run(args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	if *fwdPriority < 0 || *fwdPriority > 99 {
+		fmt.Fprintf(os.Stderr, "pim6d: --forwarder-priority %d: want 0 (normal) or a SCHED_FIFO priority 1-99\n", *fwdPriority)
+		return 2
+	}
 	if *check {
 		return checkConfig(settings)
 	}
@@ -59,7 +64,7 @@ func run(args []string) int {
 	err := daemon.Run(ctx, daemon.Options{
 		Logger:     log,
 		Level:      level,
-		OpenStack:  openStack,
+		OpenStack:  openStack(*fwdPriority),
 		LoadConfig: settings.Load,
 		Reload:     reloads(ctx),
 		NewCore: func(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (daemon.Core, error) {
