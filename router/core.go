@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"net/netip"
 	"slices"
@@ -209,7 +210,10 @@ func (c *Core) reconcile(now time.Time) {
 			c.stopInterface(now, ifc)
 		}
 	}
-	for idx, icfg := range want {
+	// In link index order, not map order: new interfaces take mif numbers in
+	// the system's interface order (as KAME's pim6dd does), the same on every run.
+	for _, idx := range slices.Sorted(maps.Keys(want)) {
+		icfg := want[idx]
 		ll, secondary := linkAddresses(addrs, idx)
 		ifc := c.ifs[idx]
 		if ifc == nil {
