@@ -35,10 +35,11 @@ func (k Key) String() string {
 }
 
 // MFIB keeps the table's multicast routes equal to the entries it is given.
-// It is used from the event loop only.
+// It is used from the event loop only. The table's routes are the only copy
+// of an entry's forwarding state; the MFIB remembers just which keys it owns.
 type MFIB struct {
 	table   *stack.Table
-	entries map[Key]Entry
+	entries map[Key]struct{}
 	base    []stack.Route
 }
 
@@ -56,7 +57,7 @@ func DefaultSSMRanges() []netip.Prefix {
 // New installs the base routes (ff00::/8 signals, the SSM ranges drop) and
 // returns an MFIB with no entries.
 func New(t *stack.Table, ssmRanges []netip.Prefix) (*MFIB, error) {
-	m := &MFIB{table: t, entries: map[Key]Entry{}}
+	m := &MFIB{table: t, entries: map[Key]struct{}{}}
 	anySrc := netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	m.base = append(m.base, stack.Route{Dst: netip.MustParsePrefix("ff00::/8"), Src: anySrc, Kind: stack.KindSignal, Protocol: Protocol})
 	for _, p := range ssmRanges {
@@ -93,15 +94,17 @@ func (m *MFIB) Set(e Entry) error {
 	slices.Sort(e.OIFs)
 	e.OIFs = slices.Compact(e.OIFs)
 	k := Key{e.Source, e.Group}
-	if old, ok := m.entries[k]; ok && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs) {
-		return nil
-	}
 	dst, src := routeKey(k)
+	if _, ok := m.entries[k]; ok {
+		if old, ok := m.table.Get(dst, src, 0); ok && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs) {
+			return nil
+		}
+	}
 	r := stack.Route{Dst: dst, Src: src, Kind: stack.KindMulticast, Protocol: Protocol, IIF: e.IIF, OIFs: e.OIFs, Flags: e.Flags}
 	if err := m.table.Insert(r); err != nil {
 		return fmt.Errorf("mfib: %v: %w", k, err)
 	}
-	m.entries[k] = e
+	m.entries[k] = struct{}{}
 	return nil
 }
 
@@ -115,17 +118,17 @@ func (m *MFIB) Delete(k Key) {
 	m.table.Delete(dst, src, 0)
 }
 
-// Get returns an entry and its route counters.
+// Get returns an entry, as installed in the table, and its route counters.
 func (m *MFIB) Get(k Key) (Entry, *stack.RouteStats, bool) {
-	e, ok := m.entries[k]
-	if !ok {
+	if _, ok := m.entries[k]; !ok {
 		return Entry{}, nil, false
 	}
 	dst, src := routeKey(k)
-	if r, ok := m.table.Get(dst, src, 0); ok {
-		return e, r.Stats, true
+	r, ok := m.table.Get(dst, src, 0)
+	if !ok {
+		return Entry{}, nil, false
 	}
-	return e, nil, true
+	return Entry{Source: k.Source, Group: k.Group, IIF: r.IIF, OIFs: r.OIFs, Flags: r.Flags}, r.Stats, true
 }
 
 // Len returns the number of entries.
