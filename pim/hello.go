@@ -48,8 +48,8 @@ func (r *Router) sendHello(ifc *iface, holdtime time.Duration) {
 		HasGenID:      true,
 		LANPruneDelay: &wire.LANPruneDelay{
 			TrackingSupport:  !r.cfg.DisableTracking,
-			PropagationDelay: uint16(r.cfg.PropagationDelay / time.Millisecond),
-			OverrideInterval: uint16(r.cfg.OverrideInterval / time.Millisecond),
+			PropagationDelay: uint16(ifc.propagationDelay / time.Millisecond),
+			OverrideInterval: uint16(ifc.overrideInterval / time.Millisecond),
 		},
 	}
 	if len(ifc.secondary) > 0 {
@@ -79,8 +79,8 @@ func (r *Router) payHelloDebt(ifc *iface) {
 	if !ifc.helloOwed {
 		return
 	}
-	r.sendHello(ifc, r.cfg.HelloHoldtime)
-	r.timers.set(&ifc.helloTimer, r.after(r.cfg.HelloPeriod))
+	r.sendHello(ifc, ifc.helloHoldtime)
+	r.timers.set(&ifc.helloTimer, r.after(ifc.helloPeriod))
 }
 
 func (r *Router) receiveHello(ifc *iface, src netip.Addr, h *wire.Hello) {
@@ -239,7 +239,7 @@ func (r *Router) effectivePropagationDelay(ifc *iface) time.Duration {
 	if !lanDelayEnabled(ifc) {
 		return DefaultPropagationDelay
 	}
-	d := r.cfg.PropagationDelay
+	d := ifc.propagationDelay
 	for _, n := range ifc.nbrs {
 		d = max(d, n.propagationDelay)
 	}
@@ -251,7 +251,7 @@ func (r *Router) effectiveOverrideInterval(ifc *iface) time.Duration {
 	if !lanDelayEnabled(ifc) {
 		return DefaultOverrideInterval
 	}
-	d := r.cfg.OverrideInterval
+	d := ifc.overrideInterval
 	for _, n := range ifc.nbrs {
 		d = max(d, n.overrideInterval)
 	}

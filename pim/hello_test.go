@@ -38,6 +38,35 @@ func TestHelloTimers(t *testing.T) {
 	}
 }
 
+func TestPerInterfaceHelloTiming(t *testing.T) {
+	// RFC 7761 §4.11: Hello_Period, Propagation_Delay and t_override are
+	// per-interface settings; the holdtime follows the link's period (3.5x).
+	r := newTestRouter(t, 1, nil, nil)
+	r.AddInterface(t0, Interface{Index: 1, Name: "eth0", LinkLocal: ll(1), HelloPeriod: 2 * time.Second,
+		PropagationDelay: 100 * time.Millisecond, OverrideInterval: 900 * time.Millisecond})
+	r.AddInterface(t0, Interface{Index: 2, Name: "eth1", LinkLocal: ll(2)})
+	out := runUntil(r, t0, t0.Add(5*time.Second+10*time.Second))
+	var fast, slow []*wire.Hello
+	for _, s := range out {
+		if h, ok := s.Message.(*wire.Hello); ok {
+			if s.Interface == 1 {
+				fast = append(fast, h)
+			} else {
+				slow = append(slow, h)
+			}
+		}
+	}
+	if len(fast) < 5 || len(slow) != 1 {
+		t.Fatalf("in 15 s: %d Hellos on the 2 s link (want >= 5), %d on the default link (want 1)", len(fast), len(slow))
+	}
+	if h := fast[0]; h.Holdtime != 7 || h.LANPruneDelay.PropagationDelay != 100 || h.LANPruneDelay.OverrideInterval != 900 {
+		t.Errorf("Hello on the 2 s link: holdtime %d, LAN prune delay %+v; want 7, 100 ms, 900 ms", h.Holdtime, *h.LANPruneDelay)
+	}
+	if h := slow[0]; h.Holdtime != 105 || h.LANPruneDelay.OverrideInterval != 2500 {
+		t.Errorf("Hello on the default link: holdtime %d, override %d; want 105, 2500", h.Holdtime, h.LANPruneDelay.OverrideInterval)
+	}
+}
+
 func TestShutdownSendsHoldtimeZero(t *testing.T) {
 	// RFC 7761 §4.3.2: a router going down sends a Hello with holdtime 0.
 	r := newTestRouter(t, 1, nil, nil, Interface{Index: 1, LinkLocal: ll(1)}, Interface{Index: 2, LinkLocal: ll(2)})

@@ -1,6 +1,7 @@
 package pim
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"time"
@@ -19,6 +20,12 @@ type Interface struct {
 	Secondary []netip.Addr
 	// DRPriority overrides Config.DRPriority on this link when non-zero.
 	DRPriority uint32
+	// HelloPeriod, PropagationDelay and OverrideInterval override the
+	// router-wide values on this link when non-zero (RFC 7761 §4.11). The
+	// Hello holdtime announced there is 3.5 × its Hello period.
+	HelloPeriod      time.Duration
+	PropagationDelay time.Duration
+	OverrideInterval time.Duration
 }
 
 // iface is the per-interface PIM state (RFC 7761 §4.1.1).
@@ -43,13 +50,27 @@ type iface struct {
 	dr       netip.Addr // current DR's primary address (ours when we are DR)
 	drIsMe   bool
 	drElects int // how many times the DR changed (for Snapshot)
+
+	// Per-link timing (Interface's values, or the router-wide defaults).
+	helloPeriod, helloHoldtime         time.Duration
+	propagationDelay, overrideInterval time.Duration
+}
+
+// setTiming applies an Interface's timing settings, falling back to cfg's.
+func (ifc *iface) setTiming(cfg *Config, in Interface) {
+	ifc.helloPeriod, ifc.helloHoldtime = cfg.HelloPeriod, cfg.HelloHoldtime
+	if in.HelloPeriod > 0 {
+		ifc.helloPeriod, ifc.helloHoldtime = in.HelloPeriod, in.HelloPeriod*7/2
+	}
+	ifc.propagationDelay = cmp.Or(in.PropagationDelay, cfg.PropagationDelay)
+	ifc.overrideInterval = cmp.Or(in.OverrideInterval, cfg.OverrideInterval)
 }
 
 func (ifc *iface) expire(r *Router, t *timer) {
 	// RFC 7761 §4.3.1: when the Hello Timer expires, send a Hello and restart
 	// the timer at Hello_Period.
-	r.sendHello(ifc, r.cfg.HelloHoldtime)
-	r.timers.set(&ifc.helloTimer, r.after(r.cfg.HelloPeriod))
+	r.sendHello(ifc, ifc.helloHoldtime)
+	r.timers.set(&ifc.helloTimer, r.after(ifc.helloPeriod))
 }
 
 // isMyAddress reports whether a (zone-less) address is ours on ifc.
@@ -90,6 +111,7 @@ func (r *Router) AddInterface(now time.Time, in Interface) {
 	if ifc.mtu <= 0 {
 		ifc.mtu = 1280
 	}
+	ifc.setTiming(&r.cfg, in)
 	if ifc.drPrio == 0 {
 		ifc.drPrio = r.cfg.DRPriority
 	}
@@ -126,6 +148,7 @@ func (r *Router) UpdateInterface(now time.Time, in Interface) {
 		ifc.mtu = in.MTU
 	}
 	ifc.secondary = normalize(in.Secondary)
+	ifc.setTiming(&r.cfg, in)
 	ifc.drPrio = in.DRPriority
 	if ifc.drPrio == 0 {
 		ifc.drPrio = r.cfg.DRPriority

@@ -52,6 +52,7 @@ type coreIface struct {
 	secondary []netip.Addr
 	querier   *mld.Querier // nil when MLD is off (no link-local address yet)
 	pimOn     bool
+	pimCfg    config.InterfacePIM // the settings PIM runs with on this link
 }
 
 type listenerKey struct {
@@ -278,7 +279,9 @@ func (c *Core) updateInterface(now time.Time, ifc *coreIface, ll netip.Addr, sec
 			c.log.Error("MLD address change", "interface", ifc.link.Name, "err", err)
 		}
 	}
-	pin := pim.Interface{Index: ifc.link.Index, Name: ifc.link.Name, MTU: ifc.link.MTU, LinkLocal: ll, Secondary: secondary, DRPriority: ifc.cfg.PIM.DRPriority}
+	pin := pim.Interface{Index: ifc.link.Index, Name: ifc.link.Name, MTU: ifc.link.MTU, LinkLocal: ll, Secondary: secondary,
+		DRPriority: ifc.cfg.PIM.DRPriority, HelloPeriod: ifc.cfg.PIM.HelloPeriod,
+		PropagationDelay: ifc.cfg.PIM.PropagationDelay, OverrideInterval: ifc.cfg.PIM.OverrideInterval}
 	switch {
 	case !ifc.cfg.PIM.Enable:
 		if ifc.pimOn {
@@ -289,10 +292,10 @@ func (c *Core) updateInterface(now time.Time, ifc *coreIface, ll netip.Addr, sec
 		c.pim.AddInterface(now, pin)
 		ifc.pimOn = true
 		c.log.Info("PIM started", "interface", ifc.link.Name, "address", ll, "secondary", secondary)
-	case ll != ifc.linkLocal || !slices.Equal(secondary, ifc.secondary):
+	case ll != ifc.linkLocal || !slices.Equal(secondary, ifc.secondary) || ifc.cfg.PIM != ifc.pimCfg:
 		c.pim.UpdateInterface(now, pin)
 	}
-	ifc.linkLocal, ifc.secondary = ll, secondary
+	ifc.linkLocal, ifc.secondary, ifc.pimCfg = ll, secondary, ifc.cfg.PIM
 }
 
 func (c *Core) mldConfig(m config.MLD) mld.Config {

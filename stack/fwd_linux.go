@@ -97,8 +97,18 @@ func NewForwarder(opts ForwarderOptions) (*Forwarder, error) {
 	f.core = newForwarder(opts.Table, now, opts.Signal, f.sendTooBig)
 	err := inNamespace(opts.NetNS, func() error {
 		c, err := icmp.ListenPacket("ip6:ipv6-icmp", "::")
+		if err != nil {
+			return err
+		}
+		// Send-only: block every ICMPv6 type so nothing queues up unread.
+		var none ipv6.ICMPFilter
+		none.SetAll(true)
+		if err := c.IPv6PacketConn().SetICMPFilter(&none); err != nil {
+			c.Close()
+			return err
+		}
 		f.icmp = c
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forwarder: icmpv6 socket: %w", err)
@@ -251,7 +261,8 @@ func openTxRing(ns netns.NsHandle, ifindex int) (*txRing, error) {
 		return fail("mmap tx ring", err)
 	}
 	t.mem = mem
-	if err := unix.Bind(t.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: ifindex}); err != nil {
+	// Protocol 0: a transmit-only socket, so the kernel queues no received frames on it.
+	if err := unix.Bind(t.fd, &unix.SockaddrLinklayer{Protocol: 0, Ifindex: ifindex}); err != nil {
 		unix.Munmap(mem)
 		return fail("bind tx", err)
 	}

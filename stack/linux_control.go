@@ -28,8 +28,21 @@ const (
 )
 
 // controlRecvBuf is the receive buffer of the control sockets: a burst of
-// reports after a general query on a busy link must not be lost.
-const controlRecvBuf = 1 << 20
+// reports after a general query on a busy link, or thousands of joins at
+// once, must not be lost. SO_RCVBUFFORCE (we run as root) is not capped by
+// net.core.rmem_max, which is only 416 KiB on a stock kernel; setRecvBuf falls
+// back to SO_RCVBUF without the privilege.
+const controlRecvBuf = 16 << 20
+
+func setRecvBuf(fd int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, controlRecvBuf); err == nil {
+		return nil
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, controlRecvBuf); err != nil {
+		return fmt.Errorf("SO_RCVBUF: %w", err)
+	}
+	return nil
+}
 
 // openControlSockets opens the PIM, ICMPv6 and AF_PACKET sockets in the
 // stack's namespace.
@@ -41,14 +54,17 @@ func (l *Linux) openControlSockets() error {
 	// kernel would check every packet over its whole length, and a Register's
 	// checksum covers only the PIM header (RFC 7761 §4.9.3); the codec checks.
 	l.pim, err = openSocket(l.ns, "pim", unix.AF_INET6, unix.SOCK_RAW, ProtoPIM, func(fd int) error {
-		return setIntOpts(fd, []intOpt{
+		err := setIntOpts(fd, []intOpt{
 			{unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"},
 			{unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"},
 			{unix.IPPROTO_IPV6, unix.IPV6_RECVHOPOPTS, 1, "IPV6_RECVHOPOPTS"},
 			{unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 1, "IPV6_MULTICAST_HOPS"},
 			{unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP"},
-			{unix.SOL_SOCKET, unix.SO_RCVBUF, controlRecvBuf, "SO_RCVBUF"},
 		})
+		if err != nil {
+			return err
+		}
+		return setRecvBuf(fd)
 	})
 	if err != nil {
 		return err
@@ -84,8 +100,8 @@ func (l *Linux) openControlSockets() error {
 		if err := attachFilter(fd, prog); err != nil {
 			return err
 		}
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, controlRecvBuf); err != nil {
-			return fmt.Errorf("SO_RCVBUF: %w", err)
+		if err := setRecvBuf(fd); err != nil {
+			return err
 		}
 		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: hostToNet16(unix.ETH_P_IPV6)})
 	})
