@@ -68,7 +68,9 @@ func TestAssertLeavesOneForwarderOnALANWithTwoUpstreams(t *testing.T) {
 	// The sender numbers its packets; every number between the first and the
 	// last rcv1 captured must be there once.
 	atRcv1 := startCapture(t, l.Node("rcv1"), "eth0", "in", "udp and dst host "+group)
-	time.Sleep(3 * time.Second)
+	// 5 s: tcpdump may take a while to start on a loaded machine, and the
+	// check below wants 150 numbered packets in a row.
+	time.Sleep(5 * time.Second)
 	rcvPcap := atRcv1.stop(t)
 	copies := map[int]int{}
 	lo, hi := -1, -1
@@ -94,7 +96,7 @@ func TestAssertLeavesOneForwarderOnALANWithTwoUpstreams(t *testing.T) {
 		}
 	}
 	if hi-lo < 150 || len(missing) > 0 || len(dups) > 0 {
-		t.Errorf("rcv1 got packets %d..%d of a 100 pps source in 3 s; missing %v, more than once %v; want each once, at least 150", lo, hi, missing, dups)
+		t.Errorf("rcv1 got packets %d..%d of a 100 pps source in 5 s; missing %v, more than once %v; want each once, at least 150", lo, hi, missing, dups)
 		for _, r := range []*router{r2, r3, r4} {
 			rt, _ := r.route(t, ssmSource, group)
 			t.Logf("%s route: %+v", r.node.Label(), rt)
