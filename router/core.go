@@ -371,7 +371,8 @@ func (c *Core) send(p stack.OutPacket) {
 
 // memberships turns MLD listener states (full state per link and group) into
 // PIM's per-(S,G) and (*,G) membership changes (RFC 7761 §4.1.6
-// local_receiver_include / local_receiver_exclude).
+// local_receiver_include / local_receiver_exclude). Old and new source lists
+// are walked together in order, so a change costs O(sources).
 func (c *Core) memberships(changes []mld.ListenerChange) []pim.LocalMembership {
 	var out []pim.LocalMembership
 	for _, l := range changes {
@@ -381,34 +382,31 @@ func (c *Core) memberships(changes []mld.ListenerChange) []pim.LocalMembership {
 			delete(c.listeners, k)
 		} else {
 			l.Sources = slices.Clone(l.Sources)
+			if !slices.IsSortedFunc(l.Sources, netip.Addr.Compare) {
+				slices.SortFunc(l.Sources, netip.Addr.Compare)
+			}
 			c.listeners[k] = l
 		}
-		mode := func(li mld.Listener, s netip.Addr) pim.MembershipMode {
-			if !li.Group.IsValid() {
-				return pim.MembershipNone
-			}
-			if li.Mode == mld.Exclude {
-				if slices.Contains(li.Sources, s) {
-					return pim.MembershipExclude
-				}
-				return pim.MembershipNone // covered by (*,G)
-			}
-			if slices.Contains(li.Sources, s) {
-				return pim.MembershipInclude
-			}
-			return pim.MembershipNone
-		}
-		wild := func(li mld.Listener) pim.MembershipMode {
-			if li.Group.IsValid() && li.Mode == mld.Exclude {
-				return pim.MembershipInclude
-			}
-			return pim.MembershipNone
-		}
-		if w0, w1 := wild(old), wild(l); w0 != w1 {
+		if w0, w1 := wildcardMode(old), wildcardMode(l); w0 != w1 {
 			out = append(out, pim.LocalMembership{Interface: l.LinkIndex, Group: l.Group, Source: netip.IPv6Unspecified(), Mode: w1})
 		}
-		for _, s := range unionSorted(old.Sources, l.Sources) {
-			if m0, m1 := mode(old, s), mode(l, s); m0 != m1 {
+		os, ns := old.Sources, l.Sources
+		for i, j := 0, 0; i < len(os) || j < len(ns); {
+			var s netip.Addr
+			inOld, inNew := false, false
+			switch {
+			case j >= len(ns) || (i < len(os) && os[i].Less(ns[j])):
+				s, inOld = os[i], true
+				i++
+			case i >= len(os) || ns[j].Less(os[i]):
+				s, inNew = ns[j], true
+				j++
+			default:
+				s, inOld, inNew = os[i], true, true
+				i++
+				j++
+			}
+			if m0, m1 := sourceMode(old, inOld), sourceMode(l, inNew); m0 != m1 {
 				out = append(out, pim.LocalMembership{Interface: l.LinkIndex, Group: l.Group, Source: s, Mode: m1})
 			}
 		}
@@ -416,10 +414,26 @@ func (c *Core) memberships(changes []mld.ListenerChange) []pim.LocalMembership {
 	return out
 }
 
-func unionSorted(a, b []netip.Addr) []netip.Addr {
-	u := append(slices.Clone(a), b...)
-	slices.SortFunc(u, netip.Addr.Compare)
-	return slices.Compact(u)
+// sourceMode is the membership of one source that is (listed) or is not in a
+// listener state's source list.
+func sourceMode(l mld.Listener, listed bool) pim.MembershipMode {
+	switch {
+	case !l.Group.IsValid() || !listed:
+		return pim.MembershipNone // EXCLUDE mode: covered by (*,G)
+	case l.Mode == mld.Exclude:
+		return pim.MembershipExclude
+	default:
+		return pim.MembershipInclude
+	}
+}
+
+// wildcardMode is the (*,G) membership of a listener state: EXCLUDE mode
+// means any source is wanted.
+func wildcardMode(l mld.Listener) pim.MembershipMode {
+	if l.Group.IsValid() && l.Mode == mld.Exclude {
+		return pim.MembershipInclude
+	}
+	return pim.MembershipNone
 }
 
 // install applies one PIM forwarding change to the table through the mfib.
