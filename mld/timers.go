@@ -1,6 +1,10 @@
 package mld
 
-import "time"
+import (
+	"time"
+
+	"github.com/pim6d/pim6d/timerq"
+)
 
 // timerKind says what a timer drives.
 type timerKind uint8
@@ -34,90 +38,24 @@ func (t *timer) remaining(now time.Duration) time.Duration {
 	return t.at - now
 }
 
-// timerHeap is a binary min-heap of armed timers, ordered by deadline. Each
-// timer knows its position, so re-arming is an O(log n) fix-up in place and
-// the heap never holds more entries than there are records: a flood of
+// HeapPos and Before make a timer an element of the querier's heap.
+func (t *timer) HeapPos() *int32          { return &t.pos }
+func (t *timer) Before(other *timer) bool { return t.at < other.at }
+
+// timerHeap holds the armed timers, ordered by deadline (timerq.Heap): the
+// heap never holds more entries than there are records, so a flood of
 // refreshes does not grow it.
-type timerHeap []*timer
+type timerHeap timerq.Heap[*timer]
 
 func (h *timerHeap) set(t *timer, at time.Duration) {
-	if t.running() {
-		old := t.at
-		t.at = at
-		i := int(t.pos - 1)
-		if at < old {
-			h.up(i)
-		} else {
-			h.down(i)
-		}
-		return
-	}
 	t.at = at
-	*h = append(*h, t)
-	t.pos = int32(len(*h))
-	h.up(len(*h) - 1)
+	(*timerq.Heap[*timer])(h).Fix(t)
 }
 
-func (h *timerHeap) stop(t *timer) {
-	if !t.running() {
-		return
-	}
-	i := int(t.pos - 1)
-	last := len(*h) - 1
-	if i != last {
-		h.swap(i, last)
-	}
-	(*h)[last] = nil
-	*h = (*h)[:last]
-	t.pos = 0
-	if i != last {
-		h.down(i)
-		h.up(i)
-	}
-}
+func (h *timerHeap) stop(t *timer) { (*timerq.Heap[*timer])(h).Remove(t) }
 
 // peek returns the earliest timer, or nil.
 func (h timerHeap) peek() *timer {
-	if len(h) == 0 {
-		return nil
-	}
-	return h[0]
-}
-
-func (h timerHeap) less(i, j int) bool { return h[i].at < h[j].at }
-
-func (h timerHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].pos = int32(i + 1)
-	h[j].pos = int32(j + 1)
-}
-
-func (h timerHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h timerHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
+	t, _ := timerq.Heap[*timer](h).Peek()
+	return t
 }

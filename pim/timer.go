@@ -1,6 +1,10 @@
 package pim
 
-import "time"
+import (
+	"time"
+
+	"github.com/pim6d/pim6d/timerq"
+)
 
 // timerKind names what a timer does when it fires.
 type timerKind uint8
@@ -40,91 +44,28 @@ func (t *timer) remaining(now int64) time.Duration {
 	return time.Duration(t.when - now)
 }
 
-// timerHeap is a binary min-heap of running timers ordered by when.
-type timerHeap []*timer
+// HeapPos and Before make a timer an element of the Router's heap.
+func (t *timer) HeapPos() *int32          { return &t.index }
+func (t *timer) Before(other *timer) bool { return t.when < other.when }
 
-func (h timerHeap) less(i, j int) bool { return h[i].when < h[j].when }
-
-func (h timerHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = int32(i + 1)
-	h[j].index = int32(j + 1)
-}
-
-func (h timerHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h timerHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
-}
+// timerHeap holds the running timers ordered by when (timerq.Heap).
+type timerHeap timerq.Heap[*timer]
 
 // set (re)arms t to fire at when.
 func (h *timerHeap) set(t *timer, when int64) {
-	if t.running() {
-		i := int(t.index - 1)
-		old := t.when
-		t.when = when
-		if when < old {
-			h.up(i)
-		} else {
-			h.down(i)
-		}
-		return
-	}
 	t.when = when
-	*h = append(*h, t)
-	t.index = int32(len(*h))
-	h.up(len(*h) - 1)
+	(*timerq.Heap[*timer])(h).Fix(t)
 }
 
 // stop disarms t.
-func (h *timerHeap) stop(t *timer) {
-	if !t.running() {
-		return
-	}
-	i := int(t.index - 1)
-	last := len(*h) - 1
-	if i != last {
-		h.swap(i, last)
-	}
-	(*h)[last] = nil
-	*h = (*h)[:last]
-	t.index = 0
-	if i != last {
-		h.down(i)
-		h.up(i)
-	}
-}
+func (h *timerHeap) stop(t *timer) { (*timerq.Heap[*timer])(h).Remove(t) }
 
 // popDue removes and returns the earliest timer due at now, or nil.
 func (h *timerHeap) popDue(now int64) *timer {
-	if len(*h) == 0 || (*h)[0].when > now {
+	t, ok := timerq.Heap[*timer](*h).Peek()
+	if !ok || t.when > now {
 		return nil
 	}
-	t := (*h)[0]
 	h.stop(t)
 	return t
 }

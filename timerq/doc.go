@@ -17,4 +17,9 @@
 // Expiries come out in deadline order; equal deadlines come out in the order
 // they were set, so a core driven by the same inputs expires the same way on
 // every run.
+//
+// Heap is the allocation-free variant for cores with very many timers (MLD
+// source timers, PIM per-(S,G) timers): the timer lives inside the state it
+// belongs to and keeps its own heap position (Elem), so arming one allocates
+// nothing and a flood of refreshes never grows the heap.
 package timerq
