@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pim6d/pim6d/internal/checksum"
 )
 
 // The forwarding decision, independent of how frames are read and written, so
@@ -320,8 +322,7 @@ func finishTransportChecksum(ip []byte) bool {
 	}
 	seg := ip[off:]
 	seg[csumOff], seg[csumOff+1] = 0, 0
-	sum := pseudoHeaderSum(ip[8:24], ip[24:40], uint32(len(seg)), proto)
-	c := foldChecksum(sumBytes(sum, seg))
+	c := checksum.IPv6(netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40])), len(seg), proto, seg)
 	if proto == 17 && c == 0 {
 		c = 0xffff // RFC 8200 §8.1: a zero UDP checksum is sent as all ones
 	}
@@ -354,31 +355,4 @@ func upperLayer(ip []byte) (proto uint8, off int, ok bool) {
 		}
 	}
 	return 0, 0, false
-}
-
-func pseudoHeaderSum(src, dst []byte, length uint32, proto uint8) uint32 {
-	var sum uint32
-	sum = sumBytes(sum, src)
-	sum = sumBytes(sum, dst)
-	sum += length>>16 + length&0xffff
-	sum += uint32(proto)
-	return sum
-}
-
-func sumBytes(sum uint32, b []byte) uint32 {
-	n := len(b) &^ 1
-	for i := 0; i < n; i += 2 {
-		sum += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)&1 != 0 {
-		sum += uint32(b[len(b)-1]) << 8
-	}
-	return sum
-}
-
-func foldChecksum(sum uint32) uint16 {
-	for sum>>16 != 0 {
-		sum = sum>>16 + sum&0xffff
-	}
-	return ^uint16(sum)
 }

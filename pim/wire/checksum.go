@@ -1,8 +1,9 @@
 package wire
 
 import (
-	"encoding/binary"
 	"net/netip"
+
+	"github.com/pim6d/pim6d/internal/checksum"
 )
 
 // protoPIM is the IPv6 next-header value of PIM.
@@ -16,31 +17,5 @@ const protoPIM = 103
 // checksum field inside msg must be zero (or the sum then verifies to zero).
 // Zones are ignored.
 func Checksum(src, dst netip.Addr, length int, msg []byte) uint16 {
-	var sum uint64
-	s := src.As16()
-	d := dst.As16()
-	for i := 0; i < 16; i += 2 {
-		sum += uint64(s[i])<<8 | uint64(s[i+1])
-		sum += uint64(d[i])<<8 | uint64(d[i+1])
-	}
-	sum += uint64(uint32(length)>>16) + uint64(uint32(length)&0xffff)
-	sum += protoPIM
-	// Summing 32-bit words into 64 bits and folding at the end gives the
-	// same one's complement sum as 16-bit words (RFC 1071 §2(B)), in half
-	// the steps; a message under 4 GiB cannot overflow the accumulator.
-	for len(msg) >= 8 {
-		sum += uint64(binary.BigEndian.Uint32(msg)) + uint64(binary.BigEndian.Uint32(msg[4:]))
-		msg = msg[8:]
-	}
-	for len(msg) >= 2 {
-		sum += uint64(msg[0])<<8 | uint64(msg[1])
-		msg = msg[2:]
-	}
-	if len(msg) == 1 {
-		sum += uint64(msg[0]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
+	return checksum.IPv6(src, dst, length, protoPIM, msg)
 }
