@@ -32,9 +32,18 @@ func TestSSMOntoLANWithTwoRoutersDeliversExactlyOneCopy(t *testing.T) {
 		dr, other = r3, r2
 	}
 	wantDR := dr.node.LinkLocal("lan0").WithZone("").String()
-	waitUntil(t, 10*time.Second, "r1 with two PIM neighbours and r2, r3 agreeing on the LAN's DR "+wantDR, func() bool {
-		if len(r1.snapshot(t).Neighbors) != 2 {
-			return false
+	// Every router must know both of its neighbours before the receiver
+	// joins: a router that has not yet heard its RPF neighbour's Hello has no
+	// RPF'(S,G) (RFC 7761 §4.5, NBR() is NULL) and cannot send the Join, which
+	// would cost probes this test counts. r1's first Hello on a link can be
+	// sent before the peer's pim6d listens; the reply to the peer's first
+	// Hello comes up to Triggered_Hello_Delay (5 s) later (§4.3.1), so wait
+	// longer than that.
+	waitUntil(t, 15*time.Second, "r1, r2, r3 with two PIM neighbours each and r2, r3 agreeing on the LAN's DR "+wantDR, func() bool {
+		for _, r := range []*router{r1, r2, r3} {
+			if len(r.snapshot(t).Neighbors) != 2 {
+				return false
+			}
 		}
 		for _, r := range []*router{r2, r3} {
 			if lanIf(t, r).DR != wantDR {
