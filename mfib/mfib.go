@@ -36,11 +36,13 @@ func (k Key) String() string {
 
 // MFIB keeps the table's multicast routes equal to the entries it is given.
 // It is used from the event loop only. The table's routes are the only copy
-// of an entry's forwarding state; the MFIB remembers just which keys it owns.
+// of an entry: the MFIB keeps no map of its own (at 100,000 entries a key map
+// would cost more memory and time than the table's host index itself); a
+// route is the MFIB's when its Protocol is Protocol.
 type MFIB struct {
-	table   *stack.Table
-	entries map[Key]struct{}
-	base    []stack.Route
+	table *stack.Table
+	n     int // entries installed
+	base  []stack.Route
 }
 
 // DefaultSSMRanges are the RFC 4607 §1 SSM ranges ff3x::/32, one per scope.
@@ -57,7 +59,7 @@ func DefaultSSMRanges() []netip.Prefix {
 // New installs the base routes (ff00::/8 signals, the SSM ranges drop) and
 // returns an MFIB with no entries.
 func New(t *stack.Table, ssmRanges []netip.Prefix) (*MFIB, error) {
-	m := &MFIB{table: t, entries: map[Key]struct{}{}}
+	m := &MFIB{table: t}
 	anySrc := netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	m.base = append(m.base, stack.Route{Dst: netip.MustParsePrefix("ff00::/8"), Src: anySrc, Kind: stack.KindSignal, Protocol: Protocol})
 	for _, p := range ssmRanges {
@@ -90,65 +92,88 @@ func (m *MFIB) Set(e Entry) error {
 	} else {
 		e.Source = netip.IPv6Unspecified()
 	}
-	e.OIFs = slices.Clone(e.OIFs)
-	slices.Sort(e.OIFs)
-	e.OIFs = slices.Compact(e.OIFs)
+	if !strictlyIncreasing(e.OIFs) {
+		e.OIFs = slices.Compact(slices.Sorted(slices.Values(e.OIFs)))
+	}
 	k := Key{e.Source, e.Group}
 	dst, src := routeKey(k)
-	if _, ok := m.entries[k]; ok {
-		if old, ok := m.table.Get(dst, src, 0); ok && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs) {
-			return nil
-		}
+	old, ours := m.get(dst, src)
+	if ours && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs) {
+		return nil
 	}
+	// The table copies OIFs: e's slice stays the caller's.
 	r := stack.Route{Dst: dst, Src: src, Kind: stack.KindMulticast, Protocol: Protocol, IIF: e.IIF, OIFs: e.OIFs, Flags: e.Flags}
 	if err := m.table.Insert(r); err != nil {
 		return fmt.Errorf("mfib: %v: %w", k, err)
 	}
-	m.entries[k] = struct{}{}
+	if !ours {
+		m.n++
+	}
 	return nil
+}
+
+// get returns the table's route for a key and whether it is an MFIB entry.
+func (m *MFIB) get(dst, src netip.Prefix) (*stack.Route, bool) {
+	r, ok := m.table.Get(dst, src, 0)
+	if !ok || r.Protocol != Protocol || r.Kind != stack.KindMulticast {
+		return nil, false
+	}
+	return r, true
 }
 
 // Delete removes an entry; packets then fall back to the base routes.
 func (m *MFIB) Delete(k Key) {
-	if _, ok := m.entries[k]; !ok {
+	dst, src := routeKey(k)
+	if _, ours := m.get(dst, src); !ours {
 		return
 	}
-	delete(m.entries, k)
-	dst, src := routeKey(k)
 	m.table.Delete(dst, src, 0)
+	m.n--
 }
 
 // Get returns an entry, as installed in the table, and its route counters.
 func (m *MFIB) Get(k Key) (Entry, *stack.RouteStats, bool) {
-	if _, ok := m.entries[k]; !ok {
-		return Entry{}, nil, false
-	}
 	dst, src := routeKey(k)
-	r, ok := m.table.Get(dst, src, 0)
-	if !ok {
+	r, ours := m.get(dst, src)
+	if !ours {
 		return Entry{}, nil, false
 	}
 	return Entry{Source: k.Source, Group: k.Group, IIF: r.IIF, OIFs: r.OIFs, Flags: r.Flags}, r.Stats, true
 }
 
 // Len returns the number of entries.
-func (m *MFIB) Len() int { return len(m.entries) }
+func (m *MFIB) Len() int { return m.n }
 
 // Keys returns the entries' keys.
 func (m *MFIB) Keys() []Key {
-	ks := make([]Key, 0, len(m.entries))
-	for k := range m.entries {
-		ks = append(ks, k)
-	}
+	ks := make([]Key, 0, m.n)
+	m.table.Walk(func(r *stack.Route) bool {
+		if r.Protocol == Protocol && r.Kind == stack.KindMulticast && r.Dst.Bits() == 128 {
+			k := Key{Source: r.Src.Addr(), Group: r.Dst.Addr()}
+			ks = append(ks, k)
+		}
+		return true
+	})
 	return ks
 }
 
 // Close removes every route mfib installed.
 func (m *MFIB) Close() {
-	for k := range m.entries {
+	for _, k := range m.Keys() {
 		m.Delete(k)
 	}
 	for _, r := range m.base {
 		m.table.Delete(r.Dst, r.Src, r.Zone)
 	}
+}
+
+// strictlyIncreasing reports whether oifs is sorted without duplicates, as
+// PIM hands them over: then they need no copy.
+func strictlyIncreasing(oifs []int) bool {
+	for i := 1; i < len(oifs); i++ {
+		if oifs[i] <= oifs[i-1] {
+			return false
+		}
+	}
+	return true
 }

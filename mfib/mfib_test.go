@@ -92,3 +92,38 @@ func TestSetRefusesNonMulticastGroup(t *testing.T) {
 		t.Error("Set accepted a unicast group")
 	}
 }
+
+// The MFIB keeps no key map of its own: what it owns is told by the route's
+// Protocol. An operator's static route for the same (S,G) is not the MFIB's
+// to delete or count, and the caller's OIF slice is never kept by the table.
+func TestOwnershipComesFromTheRoutesProtocol(t *testing.T) {
+	tb := stack.NewTable()
+	m, _ := New(tb, DefaultSSMRanges())
+	static := stack.Route{Dst: netip.PrefixFrom(ssmG, 128), Src: netip.PrefixFrom(other, 128),
+		Kind: stack.KindMulticast, Protocol: "static", IIF: 1, OIFs: []int{4}}
+	if err := tb.Insert(static); err != nil {
+		t.Fatal(err)
+	}
+	m.Delete(Key{other, ssmG})
+	if r := lookup(t, tb, other, ssmG); r.Protocol != "static" {
+		t.Errorf("MFIB.Delete removed a static route: lookup now gives %v", r)
+	}
+	if _, _, ok := m.Get(Key{other, ssmG}); ok || m.Len() != 0 {
+		t.Errorf("MFIB claims the static route: Get ok=%v Len=%d", ok, m.Len())
+	}
+	oifs := []int{2, 3}
+	if err := m.Set(Entry{Source: src, Group: ssmG, IIF: 1, OIFs: oifs}); err != nil {
+		t.Fatal(err)
+	}
+	oifs[0] = 9
+	if e, _, ok := m.Get(Key{src, ssmG}); !ok || e.OIFs[0] != 2 || m.Len() != 1 {
+		t.Errorf("after the caller changed its slice: entry %v ok=%v Len=%d, want oifs [2 3], Len 1", e, ok, m.Len())
+	}
+	if ks := m.Keys(); len(ks) != 1 || ks[0] != (Key{src, ssmG}) {
+		t.Errorf("Keys = %v, want only (%v,%v)", ks, src, ssmG)
+	}
+	m.Close()
+	if r := lookup(t, tb, other, ssmG); r.Protocol != "static" {
+		t.Errorf("Close removed a static route: lookup now gives %v", r)
+	}
+}

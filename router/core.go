@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -441,7 +442,9 @@ func (c *Core) install(ch pim.ForwardingChange) {
 	k := mfib.Key{Source: ch.Source, Group: ch.Group}
 	if ch.Deleted {
 		c.mfib.Delete(k)
-		c.log.Debug("forwarding entry removed", "entry", k.String())
+		if c.debug() {
+			c.log.Debug("forwarding entry removed", "entry", k.String())
+		}
 		return
 	}
 	flags := stack.RouteFlags(0)
@@ -457,8 +460,14 @@ func (c *Core) install(ch pim.ForwardingChange) {
 		c.log.Error("cannot install forwarding entry", "entry", k.String(), "err", err)
 		return
 	}
-	c.log.Debug("forwarding entry", "entry", k.String(), "iif", ch.IIF, "oifs", ch.OIFs, "upstream", ch.Upstream)
+	if c.debug() {
+		c.log.Debug("forwarding entry", "entry", k.String(), "iif", ch.IIF, "oifs", ch.OIFs, "upstream", ch.Upstream)
+	}
 }
+
+// debug reports whether debug logs are wanted: the arguments of a per-entry
+// log line cost more to build than the entry's installation.
+func (c *Core) debug() bool { return c.log.Enabled(context.Background(), slog.LevelDebug) }
 
 // Reconfigure applies a reloaded configuration: interfaces start or stop and
 // MLD settings change without losing state.

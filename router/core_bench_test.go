@@ -266,3 +266,65 @@ func writeHeapProfile(b *testing.B, path string) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkCoreIntakeFRRShape is the end-to-end intake benchmark's shape
+// (pim6bench mldscale, issue 4) without the sockets: n distinct SSM groups,
+// one source each (cycling over 16 sources on the router's own subnet), sent
+// as MLDv2 reports of 39 ALLOW records. It reports the Core's intake rate and
+// the heap per (S,G) it then holds (MLD, PIM, mfib and the node's table).
+func BenchmarkCoreIntakeFRRShape(b *testing.B) {
+	for _, n := range []int{50_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			var total time.Duration
+			var perSG float64
+			for range b.N {
+				b.StopTimer()
+				l := newLab(b)
+				l.addHost("src", "s0", "2001:db8:1::2/64")
+				r := l.addRouter("r1", "s0", "lan")
+				h := l.addHost("h", "lan", "")
+				l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+				l.start()
+				l.run(adjacency)
+				var reports [][]mld.Record
+				for off := 0; off < n; off += 39 {
+					var recs []mld.Record
+					for i := off; i < min(off+39, n); i++ {
+						grp := netip.AddrFrom16([16]byte{0xff, 0x3e, 11: byte(i >> 16), 12: 0xbe, 13: 0x0c, 14: byte(i >> 8), 15: byte(i)})
+						src := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 15: byte(0x10 + i%16)})
+						recs = append(recs, mld.Record{Type: mld.AllowNewSources, Group: grp, Sources: []netip.Addr{src}})
+					}
+					reports = append(reports, recs)
+				}
+				var before runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				b.StartTimer()
+				start := time.Now()
+				for _, recs := range reports {
+					h.send(recs...)
+				}
+				l.run(10 * time.Millisecond)
+				elapsed := time.Since(start)
+				b.StopTimer()
+				if r.core.mfib.Len() < n {
+					b.Fatalf("mfib holds %d entries after %d (S,G) joins", r.core.mfib.Len(), n)
+				}
+				reports = nil
+				var after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				if path := os.Getenv("PIM6D_HEAPPROFILE"); path != "" {
+					writeHeapProfile(b, path)
+				}
+				perSG = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+				total += elapsed
+				runtime.KeepAlive(l)
+				runtime.KeepAlive(h)
+				b.StartTimer()
+			}
+			b.ReportMetric(perSG, "B/SG")
+			b.ReportMetric(float64(n*b.N)/total.Seconds(), "SG/s")
+		})
+	}
+}
