@@ -18,7 +18,7 @@ func TestV1ReportPutsGroupInV1Mode(t *testing.T) {
 	var out Output
 	q.HandlePacket(t0, packetFrom(hostAddr, grp, v1Report(grp)), &out)
 	want := []Listener{{LinkIndex: testLink, Group: grp, Mode: Exclude}}
-	if diff := cmp.Diff(want, out.Changes, addrCmp); diff != "" {
+	if diff := cmp.Diff(want, states(out.Changes), addrCmp); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 	gs := q.Snapshot(t0).Groups[0]

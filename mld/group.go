@@ -12,25 +12,32 @@ import (
 type group struct {
 	addr    netip.Addr
 	mode    FilterMode
-	sources map[netip.Addr]*source
+	sources sourceSet
 	filter  timer // Multicast Address Timer: runs only in EXCLUDE mode (§7.2.3)
 	compat  timer // Older Version Host Present timer (§8.3.2)
 	rexmit  timer // next retransmission of specific queries (§7.6.3)
 
+	srcQueries   int32 // sources with a retransmission count above zero
 	groupQueries uint8 // Multicast Address Specific Queries still to send
-	srcQueries   int   // sources with a retransmission count above zero
 	dirty        bool  // listener state changed since the last flush
 	deleted      bool
+	// reportedMode and the sources' reported bits are the listener state of
+	// the last ListenerChange; gone lists the sources reported then whose
+	// records were deleted since. Together they give ListenerChange.Was, so
+	// the caller needs no copy of every listener state to find what changed.
+	reportedMode FilterMode
+	gone         []netip.Addr
 }
 
 // source is a source record (RFC 3810 §7.2). In EXCLUDE mode a stopped timer
 // means the source is in the "excluded" list Y: traffic from it is not
 // forwarded.
 type source struct {
-	addr   netip.Addr
-	timer  timer
-	rexmit uint8  // retransmissions of source-specific queries left (§7.6.3.2)
-	mark   uint32 // set-membership generation, see Querier.mark
+	addr     netip.Addr
+	timer    timer
+	rexmit   uint8  // retransmissions of source-specific queries left (§7.6.3.2)
+	reported bool   // listed in the last ListenerChange of its group
+	mark     uint32 // set-membership generation, see Querier.mark
 }
 
 // v1Compat reports whether the group is in MLDv1 compatibility mode.
@@ -45,7 +52,7 @@ func (q *Querier) newGroup(addr netip.Addr) *group {
 		q.counters.Ignored[IgnoreGroupLimit]++
 		return nil
 	}
-	g := &group{addr: addr, sources: make(map[netip.Addr]*source, 4)}
+	g := &group{addr: addr}
 	g.filter = timer{kind: timerGroup, g: g}
 	g.compat = timer{kind: timerCompat, g: g}
 	g.rexmit = timer{kind: timerRexmit, g: g}
@@ -54,11 +61,14 @@ func (q *Querier) newGroup(addr netip.Addr) *group {
 }
 
 func (q *Querier) deleteGroup(g *group) {
-	for _, s := range g.sources {
+	for s := range g.sources.all() {
 		q.timers.stop(&s.timer)
+		if s.reported {
+			g.gone = append(g.gone, s.addr)
+		}
 	}
-	q.nsources -= len(g.sources)
-	g.sources = nil
+	q.nsources -= g.sources.len()
+	g.sources = sourceSet{}
 	q.timers.stop(&g.filter)
 	q.timers.stop(&g.compat)
 	q.timers.stop(&g.rexmit)
@@ -69,7 +79,7 @@ func (q *Querier) deleteGroup(g *group) {
 
 // deleteIfEmpty removes a group left in INCLUDE {} (§7.2.3, §7.5).
 func (q *Querier) deleteIfEmpty(g *group) {
-	if g.mode == Include && len(g.sources) == 0 && !g.deleted {
+	if g.mode == Include && g.sources.len() == 0 && !g.deleted {
 		q.deleteGroup(g)
 	}
 }
@@ -85,7 +95,7 @@ func (q *Querier) markDirty(g *group) {
 // within MaxSources); at < 0 stops it, which in EXCLUDE mode puts the source
 // on the excluded list. It returns nil when the source was refused.
 func (q *Querier) setSource(g *group, addr netip.Addr, at time.Duration) *source {
-	s := g.sources[addr]
+	s := g.sources.get(addr)
 	if s == nil {
 		if q.cfg.MaxSources > 0 && q.nsources >= q.cfg.MaxSources {
 			q.counters.Ignored[IgnoreSourceLimit]++
@@ -93,7 +103,7 @@ func (q *Querier) setSource(g *group, addr netip.Addr, at time.Duration) *source
 		}
 		s = &source{addr: addr}
 		s.timer = timer{kind: timerSource, g: g, s: s}
-		g.sources[addr] = s
+		g.sources.add(s)
 		q.nsources++
 		if g.mode == Include || at < 0 {
 			q.markDirty(g) // INCLUDE gained a source, or EXCLUDE gained an excluded one
@@ -117,8 +127,11 @@ func (q *Querier) deleteSource(g *group, s *source) {
 	if s.rexmit > 0 {
 		g.srcQueries--
 	}
-	delete(g.sources, s.addr)
+	g.sources.remove(s)
 	q.nsources--
+	if s.reported {
+		g.gone = append(g.gone, s.addr)
+	}
 }
 
 // markSet marks the existing sources of g listed in srcs with a fresh
@@ -126,13 +139,13 @@ func (q *Querier) deleteSource(g *group, s *source) {
 func (q *Querier) markSet(g *group, srcs []netip.Addr) uint32 {
 	q.mark++
 	if q.mark == 0 { // wrapped: clear stale marks
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			s.mark = 0
 		}
 		q.mark = 1
 	}
 	for _, a := range srcs {
-		if s := g.sources[a]; s != nil {
+		if s := g.sources.get(a); s != nil {
 			s.mark = q.mark
 		}
 	}
@@ -254,7 +267,7 @@ func (q *Querier) includeRecord(n time.Duration, g *group, t RecordType, b []net
 		// §7.4.2 INCLUDE (A) TO_IN (B) -> INCLUDE (A+B); (B)=MALI; Send Q(MA,A-B)
 		m := q.markSet(g, b)
 		q.picked = q.picked[:0]
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			if s.mark != m {
 				q.picked = append(q.picked, s)
 			}
@@ -267,7 +280,7 @@ func (q *Querier) includeRecord(n time.Duration, g *group, t RecordType, b []net
 		// §7.4.2 INCLUDE (A) BLOCK (B) -> INCLUDE (A); Send Q(MA,A*B)
 		q.picked = q.picked[:0]
 		for _, a := range b {
-			if s := g.sources[a]; s != nil && !slices.Contains(q.picked, s) {
+			if s := g.sources.get(a); s != nil && !slices.Contains(q.picked, s) {
 				q.picked = append(q.picked, s)
 			}
 		}
@@ -278,7 +291,7 @@ func (q *Querier) includeRecord(n time.Duration, g *group, t RecordType, b []net
 		//        Send Q(MA,A*B); MAT=MALI
 		m := q.markSet(g, b)
 		q.picked = q.picked[:0]
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			if s.mark != m {
 				q.deleteSource(g, s)
 			} else {
@@ -289,7 +302,7 @@ func (q *Querier) includeRecord(n time.Duration, g *group, t RecordType, b []net
 		q.markDirty(g)
 		q.timers.set(&g.filter, mali)
 		for _, a := range b {
-			if g.sources[a] == nil {
+			if g.sources.get(a) == nil {
 				q.setSource(g, a, -1) // B-A, timer 0: excluded
 			}
 		}
@@ -314,7 +327,7 @@ func (q *Querier) excludeRecord(n time.Duration, g *group, t RecordType, a []net
 		// §7.4.2 EXCLUDE (X,Y) TO_EX (A) -> EXCLUDE (A-Y, Y*A); (A-X-Y)=MAT;
 		//        Delete (X-A); Delete (Y-A); Send Q(MA,A-Y); MAT=MALI
 		m := q.markSet(g, a)
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			if s.mark != m {
 				q.deleteSource(g, s)
 			}
@@ -324,14 +337,14 @@ func (q *Querier) excludeRecord(n time.Duration, g *group, t RecordType, a []net
 			newAt = g.filter.at
 		}
 		for _, addr := range a {
-			if g.sources[addr] == nil {
+			if g.sources.get(addr) == nil {
 				q.setSource(g, addr, newAt)
 			}
 		}
 		if t == ChangeToExclude {
 			q.picked = q.picked[:0]
 			for _, addr := range a {
-				if s := g.sources[addr]; s != nil && s.timer.running() && !slices.Contains(q.picked, s) {
+				if s := g.sources.get(addr); s != nil && s.timer.running() && !slices.Contains(q.picked, s) {
 					q.picked = append(q.picked, s) // A-Y
 				}
 			}
@@ -343,7 +356,7 @@ func (q *Querier) excludeRecord(n time.Duration, g *group, t RecordType, a []net
 		//        Send Q(MA,X-A); Send Q(MA)
 		m := q.markSet(g, a)
 		q.picked = q.picked[:0]
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			if s.mark != m && s.timer.running() {
 				q.picked = append(q.picked, s) // X-A
 			}
@@ -358,7 +371,7 @@ func (q *Querier) excludeRecord(n time.Duration, g *group, t RecordType, a []net
 		//        Send Q(MA,A-Y)
 		q.picked = q.picked[:0]
 		for _, addr := range a {
-			s := g.sources[addr]
+			s := g.sources.get(addr)
 			if s == nil {
 				s = q.setSource(g, addr, g.filter.at)
 			}
@@ -389,7 +402,7 @@ func (q *Querier) groupTimerExpired(n time.Duration, g *group) {
 	if g.mode != Exclude {
 		return
 	}
-	for _, s := range g.sources {
+	for s := range g.sources.all() {
 		if !s.timer.running() {
 			q.deleteSource(g, s)
 		}
@@ -406,8 +419,8 @@ func (q *Querier) listener(g *group) Listener {
 		l.Mode = Include
 		return l
 	}
-	for _, s := range g.sources {
-		if g.mode == Include || !s.timer.running() {
+	for s := range g.sources.all() {
+		if listed(g, s) {
 			l.Sources = append(l.Sources, s.addr)
 		}
 	}
@@ -415,11 +428,37 @@ func (q *Querier) listener(g *group) Listener {
 	return l
 }
 
+// listed reports whether s is in g's listener source list: requested in
+// INCLUDE mode, excluded (timer stopped) in EXCLUDE mode.
+func listed(g *group, s *source) bool {
+	return !g.deleted && (g.mode == Include || !s.timer.running())
+}
+
+// reported returns the listener state of g's last ListenerChange and marks
+// the current state as reported.
+func (q *Querier) reported(g *group) Listener {
+	was := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.reportedMode, Sources: g.gone}
+	for s := range g.sources.all() {
+		if s.reported {
+			was.Sources = append(was.Sources, s.addr)
+		}
+		s.reported = listed(g, s)
+	}
+	slices.SortFunc(was.Sources, netip.Addr.Compare)
+	g.gone = nil
+	g.reportedMode = g.mode
+	if g.deleted {
+		g.reportedMode = Include
+	}
+	return was
+}
+
 // flush appends a change for each group whose listener state changed.
 func (q *Querier) flush(out *Output) {
 	for i, g := range q.dirty {
 		g.dirty = false
-		out.Changes = append(out.Changes, q.listener(g))
+		l := q.listener(g)
+		out.Changes = append(out.Changes, ListenerChange{Listener: l, Was: q.reported(g)})
 		q.dirty[i] = nil
 	}
 	q.dirty = q.dirty[:0]

@@ -148,3 +148,12 @@ func srcTimers(kv ...any) map[netip.Addr]time.Duration {
 	}
 	return m
 }
+
+// states returns the new listener states of changes.
+func states(chs []ListenerChange) []Listener {
+	var ls []Listener
+	for _, ch := range chs {
+		ls = append(ls, ch.Listener)
+	}
+	return ls
+}

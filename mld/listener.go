@@ -39,8 +39,15 @@ type Listener struct {
 	Sources   []netip.Addr // sorted
 }
 
-// ListenerChange is a Listener whose state just changed.
-type ListenerChange = Listener
+// ListenerChange is a Listener whose state just changed, with the state its
+// group's previous change reported (Was; Mode INCLUDE and no sources when
+// there was none), so that a consumer can compute the per-source difference
+// without keeping a copy of every listener state. For one group the changes
+// of successive flushes chain: each Was is the previous change's Listener.
+type ListenerChange struct {
+	Listener
+	Was Listener
+}
 
 // Gone reports whether no listener for the group is left.
 func (l Listener) Gone() bool { return l.Mode == Include && len(l.Sources) == 0 }

@@ -321,7 +321,7 @@ func (q *Querier) handleQuery(n time.Duration, src netip.Addr, m *Query) {
 		return
 	}
 	for _, a := range m.Sources {
-		if s := g.sources[a]; s != nil && s.timer.running() && s.timer.at > llqt {
+		if s := g.sources.get(a); s != nil && s.timer.running() && s.timer.at > llqt {
 			q.timers.set(&s.timer, llqt)
 		}
 	}

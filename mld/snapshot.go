@@ -81,7 +81,7 @@ func (q *Querier) Snapshot(now time.Time) Snapshot {
 		if q.v1Compat(g) {
 			gs.Compat = Version1
 		}
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			gs.Sources = append(gs.Sources, SourceSnapshot{
 				Source:      s.addr,
 				Timer:       s.timer.remaining(n),

@@ -117,7 +117,7 @@ func (q *Querier) retransmit(n time.Duration, g *group, out *Output) {
 	if !q.querier {
 		// we lost the election meanwhile: the querier asks now
 		g.groupQueries = 0
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			s.rexmit = 0
 		}
 		g.srcQueries = 0
@@ -126,7 +126,7 @@ func (q *Querier) retransmit(n time.Duration, g *group, out *Output) {
 	q.emitGroupQuery(n, g, out)
 	if g.srcQueries > 0 {
 		q.picked = q.picked[:0]
-		for _, s := range g.sources {
+		for s := range g.sources.all() {
 			if s.rexmit > 0 {
 				q.picked = append(q.picked, s)
 			}

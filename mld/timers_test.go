@@ -72,13 +72,13 @@ func TestSourceTimerExpiresInInclude(t *testing.T) {
 	}
 	q.Tick(at(mali), &out)
 	want := []Listener{{LinkIndex: testLink, Group: grp, Mode: Include, Sources: []netip.Addr{s2}}}
-	if diff := cmp.Diff(want, out.Changes, addrCmp); diff != "" {
+	if diff := cmp.Diff(want, states(out.Changes), addrCmp); diff != "" {
 		t.Errorf("changes at s1's expiry (-want +got):\n%s", diff)
 	}
 	out.Reset()
 	q.Tick(at(100*time.Second+mali), &out)
 	want = []Listener{{LinkIndex: testLink, Group: grp, Mode: Include}}
-	if diff := cmp.Diff(want, out.Changes, addrCmp); diff != "" {
+	if diff := cmp.Diff(want, states(out.Changes), addrCmp); diff != "" {
 		t.Errorf("changes at the last source's expiry (-want +got):\n%s", diff)
 	}
 	if !out.Changes[0].Gone() || stateOf(q, at(400*time.Second), grp) != nil {
@@ -96,7 +96,7 @@ func TestSourceTimerExpiresInExclude(t *testing.T) {
 	var out Output
 	q.Tick(at(mali), &out)
 	want := []Listener{{LinkIndex: testLink, Group: grp, Mode: Exclude, Sources: []netip.Addr{s1}}}
-	if diff := cmp.Diff(want, out.Changes, addrCmp); diff != "" {
+	if diff := cmp.Diff(want, states(out.Changes), addrCmp); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 	if st := stateOf(q, at(mali), grp); st == nil || st.Sources[s1] != 0 {
@@ -115,7 +115,7 @@ func TestGroupTimerExpires(t *testing.T) {
 		var out Output
 		q.Tick(at(mali), &out)
 		want := []Listener{{LinkIndex: testLink, Group: grp, Mode: Include, Sources: []netip.Addr{s1}}}
-		if diff := cmp.Diff(want, out.Changes, addrCmp); diff != "" {
+		if diff := cmp.Diff(want, states(out.Changes), addrCmp); diff != "" {
 			t.Errorf("changes (-want +got):\n%s", diff)
 		}
 		st := stateOf(q, at(mali), grp)
@@ -130,7 +130,7 @@ func TestGroupTimerExpires(t *testing.T) {
 		var out Output
 		q.Tick(at(mali), &out)
 		want := []Listener{{LinkIndex: testLink, Group: grp, Mode: Include}}
-		if diff := cmp.Diff(want, out.Changes, addrCmp); diff != "" {
+		if diff := cmp.Diff(want, states(out.Changes), addrCmp); diff != "" {
 			t.Errorf("changes (-want +got):\n%s", diff)
 		}
 		if q.Snapshot(at(mali)).Sources != 0 {
@@ -207,7 +207,7 @@ func TestSourceSpecificRetransmission(t *testing.T) {
 	out = Output{}
 	q.Tick(t1.Add(llqt), &out)
 	wantCh := []Listener{{LinkIndex: testLink, Group: grp, Mode: Include, Sources: []netip.Addr{s2}}}
-	if diff := cmp.Diff(wantCh, out.Changes, addrCmp); diff != "" {
+	if diff := cmp.Diff(wantCh, states(out.Changes), addrCmp); diff != "" {
 		t.Errorf("changes at LLQT (-want +got):\n%s", diff)
 	}
 	if got := specificQueries(t, q, out); len(got) != 0 {

@@ -36,9 +36,9 @@ type Core struct {
 	nextMif int
 	mifs    map[int]int // link index → mif index (stable for the run)
 
-	// listeners is MLD's last reported state per (link, group), to turn full
-	// listener states into per-(S,G) membership changes for PIM.
-	listeners map[listenerKey]mld.Listener
+	// membershipBuf is reused for the membership changes handed to PIM
+	// (which does not keep them).
+	membershipBuf []pim.LocalMembership
 
 	mldOut  mld.Output
 	started time.Time
@@ -54,11 +54,6 @@ type coreIface struct {
 	querier   *mld.Querier // nil when MLD is off (no link-local address yet)
 	pimOn     bool
 	pimCfg    config.InterfacePIM // the settings PIM runs with on this link
-}
-
-type listenerKey struct {
-	link  int
-	group netip.Addr
 }
 
 // CoreOption changes how NewCore builds a Core.
@@ -88,9 +83,8 @@ func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger
 	c := &Core{
 		st: st, cfg: cfg, log: log.With("subsystem", "router"),
 		ifs: map[int]*coreIface{}, mifs: map[int]int{},
-		listeners: map[listenerKey]mld.Listener{},
-		started:   now,
-		errs:      map[string]uint64{},
+		started: now,
+		errs:    map[string]uint64{},
 	}
 	p, err := pim.New(pim.Config{
 		RPF:             c.rpf,
@@ -370,24 +364,16 @@ func (c *Core) send(p stack.OutPacket) {
 	}
 }
 
-// memberships turns MLD listener states (full state per link and group) into
-// PIM's per-(S,G) and (*,G) membership changes (RFC 7761 §4.1.6
-// local_receiver_include / local_receiver_exclude). Old and new source lists
-// are walked together in order, so a change costs O(sources).
+// memberships turns MLD listener state changes (each the whole new state of
+// a link's group and the state reported before it) into PIM's per-(S,G) and
+// (*,G) membership changes (RFC 7761 §4.1.6 local_receiver_include /
+// local_receiver_exclude). Old and new source lists are sorted and walked
+// together, so a change costs O(sources) and the Core keeps no copy of MLD's
+// state.
 func (c *Core) memberships(changes []mld.ListenerChange) []pim.LocalMembership {
-	var out []pim.LocalMembership
-	for _, l := range changes {
-		k := listenerKey{l.LinkIndex, l.Group}
-		old := c.listeners[k]
-		if l.Gone() {
-			delete(c.listeners, k)
-		} else {
-			l.Sources = slices.Clone(l.Sources)
-			if !slices.IsSortedFunc(l.Sources, netip.Addr.Compare) {
-				slices.SortFunc(l.Sources, netip.Addr.Compare)
-			}
-			c.listeners[k] = l
-		}
+	out := c.membershipBuf[:0]
+	for i := range changes {
+		old, l := changes[i].Was, changes[i].Listener
 		if w0, w1 := wildcardMode(old), wildcardMode(l); w0 != w1 {
 			out = append(out, pim.LocalMembership{Interface: l.LinkIndex, Group: l.Group, Source: netip.IPv6Unspecified(), Mode: w1})
 		}
@@ -412,6 +398,7 @@ func (c *Core) memberships(changes []mld.ListenerChange) []pim.LocalMembership {
 			}
 		}
 	}
+	c.membershipBuf = out[:0]
 	return out
 }
 

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/pim6d/pim6d/mld"
 	"github.com/pim6d/pim6d/pim"
 )
 
-// TestMembershipsFromListenerStates checks the translation of MLD's full
-// listener states into PIM's per-source membership changes (RFC 7761 §4.1.6
+// TestMembershipsFromListenerStates checks the translation of MLD's listener
+// state changes (new state and the one reported before) into PIM's per-source membership changes (RFC 7761 §4.1.6
 // local_receiver_include / local_receiver_exclude).
 func TestMembershipsFromListenerStates(t *testing.T) {
 	g := netip.MustParseAddr("ff1e::1")
@@ -35,14 +36,13 @@ func TestMembershipsFromListenerStates(t *testing.T) {
 		{"gone", mld.Listener{LinkIndex: 3, Group: g, Mode: mld.Include},
 			[]pim.LocalMembership{m(any, pim.MembershipNone), m(c, pim.MembershipNone)}},
 	}
-	c0 := &Core{listeners: map[listenerKey]mld.Listener{}}
+	c0 := &Core{}
+	was := mld.Listener{LinkIndex: 3, Group: g, Mode: mld.Include}
 	for _, st := range steps {
-		got := c0.memberships([]mld.ListenerChange{st.l})
-		if diff := cmp.Diff(st.want, got, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
+		got := c0.memberships([]mld.ListenerChange{{Listener: st.l, Was: was}})
+		if diff := cmp.Diff(st.want, got, cmpopts.EquateEmpty(), cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
 			t.Errorf("%s: memberships (-want +got):\n%s", st.name, diff)
 		}
-	}
-	if len(c0.listeners) != 0 {
-		t.Errorf("listener state kept after the group went away: %v", c0.listeners)
+		was = st.l
 	}
 }
