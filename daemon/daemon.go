@@ -26,8 +26,10 @@ type Core interface {
 	NextDeadline() time.Time
 	// Reconfigure applies a configuration that was reloaded (SIGHUP).
 	Reconfigure(now time.Time, cfg *config.Config)
-	// Snapshot returns the whole state for the control socket.
-	Snapshot(now time.Time) *api.Snapshot
+	// CaptureSnapshot copies, on the event loop, the state a snapshot of the
+	// sections want accepts (nil: all) needs; the returned function builds
+	// the snapshot from the copy and is called off the loop.
+	CaptureSnapshot(now time.Time, want func(api.Section) bool) func() *api.Snapshot
 	// Close is called once at shutdown, before the stack closes, so the core
 	// can still send (PIM Hello with holdtime 0, RFC 7761 §4.3.1).
 	Close(now time.Time) error
@@ -194,14 +196,17 @@ func (d *daemon) call(ctx context.Context, f func()) error {
 // DaemonVersion names the daemon in control-socket answers.
 const DaemonVersion = "pim6d 0.1.0"
 
-// snapshot is the control socket's provider: the core's state, taken on the
-// event loop so that it is consistent.
+// snapshot is the control socket's provider: the core's state, copied on the
+// event loop so that it is consistent, and put in the API's form after the
+// loop has gone back to the protocols.
 func (d *daemon) snapshot(ctx context.Context) (*api.Snapshot, error) {
 	var snap *api.Snapshot
+	var build func() *api.Snapshot
+	want := func(s api.Section) bool { return api.WantSection(ctx, s) }
 	err := d.call(ctx, func() {
 		now := d.clk.Now()
 		if d.core != nil {
-			snap = d.core.Snapshot(now)
+			build = d.core.CaptureSnapshot(now, want)
 			return
 		}
 		snap = &api.Snapshot{TakenAt: now}
@@ -211,6 +216,9 @@ func (d *daemon) snapshot(ctx context.Context) (*api.Snapshot, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if build != nil {
+		snap = build()
 	}
 	return snap, nil
 }

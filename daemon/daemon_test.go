@@ -366,9 +366,11 @@ type recordingCore struct {
 	closed   bool
 }
 
-func (c *recordingCore) Tick(time.Time)                       {}
-func (c *recordingCore) NextDeadline() time.Time              { return time.Time{} }
-func (c *recordingCore) Snapshot(now time.Time) *api.Snapshot { return &api.Snapshot{TakenAt: now} }
+func (c *recordingCore) Tick(time.Time)          {}
+func (c *recordingCore) NextDeadline() time.Time { return time.Time{} }
+func (c *recordingCore) CaptureSnapshot(now time.Time, _ func(api.Section) bool) func() *api.Snapshot {
+	return func() *api.Snapshot { return &api.Snapshot{TakenAt: now} }
+}
 
 func (c *recordingCore) HandleEvent(_ time.Time, ev any) {
 	c.mu.Lock()

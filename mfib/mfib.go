@@ -114,7 +114,11 @@ func (m *MFIB) Set(e Entry) error {
 
 // get returns the table's route for a key and whether it is an MFIB entry.
 func (m *MFIB) get(dst, src netip.Prefix) (*stack.Route, bool) {
-	r, ok := m.table.Get(dst, src, 0)
+	return lookupRoute(m.table, dst, src)
+}
+
+func lookupRoute(t *stack.Table, dst, src netip.Prefix) (*stack.Route, bool) {
+	r, ok := t.Get(dst, src, 0)
 	if !ok || r.Protocol != Protocol || r.Kind != stack.KindMulticast {
 		return nil, false
 	}
@@ -139,6 +143,13 @@ func (m *MFIB) Get(k Key) (Entry, *stack.RouteStats, bool) {
 		return Entry{}, nil, false
 	}
 	return Entry{Source: k.Source, Group: k.Group, IIF: r.IIF, OIFs: r.OIFs, Flags: r.Flags}, r.Stats, true
+}
+
+// Lookup returns the table's route of an MFIB entry, from any goroutine (the
+// table's readers never wait), e.g. to read its counters off the event loop.
+func Lookup(t *stack.Table, k Key) (*stack.Route, bool) {
+	dst, src := routeKey(k)
+	return lookupRoute(t, dst, src)
 }
 
 // Len returns the number of entries.

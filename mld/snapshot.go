@@ -50,10 +50,11 @@ type SourceSnapshot struct {
 	QueriesLeft int
 }
 
-// Snapshot returns the interface's state at now.
-func (q *Querier) Snapshot(now time.Time) Snapshot {
+// Status returns the querier's state without the groups (Snapshot's
+// Groups stay nil): cheap at any number of groups.
+func (q *Querier) Status(now time.Time) Snapshot {
 	n := q.rel(now)
-	sn := Snapshot{
+	return Snapshot{
 		LinkIndex:           q.linkIndex,
 		Address:             q.addr,
 		Version:             q.cfg.Version,
@@ -66,8 +67,14 @@ func (q *Querier) Snapshot(now time.Time) Snapshot {
 		QueryInterval:       q.qi,
 		Sources:             q.nsources,
 		Counters:            q.counters,
-		Groups:              make([]GroupSnapshot, 0, len(q.groups)),
 	}
+}
+
+// Snapshot returns the interface's state at now.
+func (q *Querier) Snapshot(now time.Time) Snapshot {
+	sn := q.Status(now)
+	n := q.rel(now)
+	sn.Groups = make([]GroupSnapshot, 0, len(q.groups))
 	for _, g := range q.groups {
 		gs := GroupSnapshot{
 			Group:       g.addr,

@@ -11,29 +11,82 @@ import (
 	"github.com/pim6d/pim6d/mfib"
 	"github.com/pim6d/pim6d/mld"
 	"github.com/pim6d/pim6d/pim"
+	"github.com/pim6d/pim6d/stack"
 )
 
 // Snapshot returns the router's whole state in the control API's schema. It
 // copies; the caller may keep it.
 func (c *Core) Snapshot(now time.Time) *api.Snapshot {
+	return c.CaptureSnapshot(now, nil)()
+}
+
+// snapshotCapture is what a snapshot needs, copied from the protocol state on
+// the event loop: the cores' own snapshots (addresses and durations, no
+// strings) and the link names.
+type snapshotCapture struct {
+	now    time.Time
+	want   func(api.Section) bool
+	pim    pim.Snapshot
+	ifcs   []capturedIface
+	names  map[int]string
+	addrs  []stack.Addr
+	table  *stack.Table // for route counters: safe to read from any goroutine
+	withMF bool
+}
+
+type capturedIface struct {
+	link   stack.Link
+	mif    int
+	mld    mld.Snapshot
+	hasMLD bool
+}
+
+// CaptureSnapshot copies, on the event loop, what a snapshot of the sections
+// want accepts needs (nil: all), and returns the function that builds the
+// API's form from the copy. The build (strings, maps, the timer list: most of
+// a snapshot's cost at 100,000 routes) runs off the event loop, so a
+// pim6stat of a big router holds the protocols up only for the copy.
+func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool) func() *api.Snapshot {
+	if want == nil {
+		want = func(api.Section) bool { return true }
+	}
+	cp := &snapshotCapture{now: now, want: want, names: map[int]string{}, addrs: c.st.Addrs(), table: c.st.Table()}
+	cp.pim = c.pim.Snapshot(now)
+	for _, l := range c.st.Links() {
+		cp.names[l.Index] = l.Name
+	}
+	groups := want(api.SectionGroups)
+	for _, ifc := range c.ifs {
+		ci := capturedIface{link: ifc.link, mif: ifc.mif}
+		cp.names[ifc.link.Index] = ifc.link.Name
+		if ifc.querier != nil {
+			ci.hasMLD = true
+			if groups {
+				ci.mld = ifc.querier.Snapshot(now)
+			} else {
+				ci.mld = ifc.querier.Status(now)
+			}
+		}
+		cp.ifcs = append(cp.ifcs, ci)
+	}
+	return cp.build
+}
+
+func (cp *snapshotCapture) build() *api.Snapshot {
+	now := cp.now
 	s := &api.Snapshot{
 		TakenAt:    now,
 		Interfaces: []api.Interface{}, Neighbors: []api.Neighbor{}, Queriers: []api.Querier{},
 		Groups: []api.Group{}, Routes: []api.Route{}, RPSet: []api.RP{}, Timers: []api.Timer{},
 	}
-	ps := c.pim.Snapshot(now)
+	ps := cp.pim
 	pimIfs := map[int]pim.InterfaceState{}
 	for _, is := range ps.Interfaces {
 		pimIfs[is.Index] = is
 	}
 	name := func(idx int) string {
-		if ifc := c.ifs[idx]; ifc != nil {
-			return ifc.link.Name
-		}
-		for _, l := range c.st.Links() {
-			if l.Index == idx {
-				return l.Name
-			}
+		if n, ok := cp.names[idx]; ok {
+			return n
 		}
 		return fmt.Sprintf("if%d", idx)
 	}
@@ -44,20 +97,18 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 		}
 		return out
 	}
-	addrs := c.st.Addrs()
+	addrs := cp.addrs
+	wantTimers := cp.want(api.SectionTimers)
 	var timerID uint64
-	addTimer := func(what string, d time.Duration) {
-		if d > 0 {
+	addTimer := func(what func() string, d time.Duration) {
+		if d > 0 && wantTimers {
 			timerID++
-			s.Timers = append(s.Timers, api.Timer{ID: timerID, Name: what, Expires: api.Secs(d)})
+			s.Timers = append(s.Timers, api.Timer{ID: timerID, Name: what(), Expires: api.Secs(d)})
 		}
 	}
 
-	ifcs := make([]*coreIface, 0, len(c.ifs))
-	for _, ifc := range c.ifs {
-		ifcs = append(ifcs, ifc)
-	}
-	slices.SortFunc(ifcs, func(a, b *coreIface) int { return cmp.Compare(a.mif, b.mif) })
+	ifcs := cp.ifcs
+	slices.SortFunc(ifcs, func(a, b capturedIface) int { return cmp.Compare(a.mif, b.mif) })
 	for _, ifc := range ifcs {
 		ai := api.Interface{Name: ifc.link.Name, Index: ifc.mif, IfIndex: ifc.link.Index, Addresses: []string{}, Flags: []string{}, MLDVersions: []int{}}
 		for _, a := range addrs {
@@ -81,7 +132,7 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 			if len(is.Neighbors) > 0 {
 				ai.Flags = append(ai.Flags, api.IfPIM)
 			}
-			addTimer("pim hello "+ifc.link.Name, is.HelloIn)
+			addTimer(func() string { return "pim hello " + ifc.link.Name }, is.HelloIn)
 			for _, nb := range is.Neighbors {
 				an := api.Neighbor{Interface: ifc.link.Name, Address: nb.Addr.String(), Secondary: addrStrings(nb.Secondary),
 					Holdtime: api.Seconds(nb.Holdtime), Expires: api.Secs(nb.Expires), Uptime: api.Secs(nb.Uptime), DR: nb.IsDR}
@@ -97,15 +148,15 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 					an.GenID = &g
 				}
 				s.Neighbors = append(s.Neighbors, an)
-				addTimer("pim neighbor "+nb.Addr.String()+" "+ifc.link.Name, nb.Expires)
+				addTimer(func() string { return "pim neighbor " + nb.Addr.String() + " " + ifc.link.Name }, nb.Expires)
 			}
 		} else {
 			ai.Flags = append(ai.Flags, api.IfDisabled)
 		}
-		if ifc.querier == nil {
+		if !ifc.hasMLD {
 			ai.Flags = append(ai.Flags, api.IfNoListener)
 		} else {
-			qs := ifc.querier.Snapshot(now)
+			qs := ifc.mld
 			switch qs.Version {
 			case mld.Version1:
 				ai.MLDVersions = []int{1}
@@ -117,9 +168,9 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 			if qs.Querier {
 				ai.Flags = append(ai.Flags, api.IfQuerier)
 				ai.QueryTimer = api.Secs(qs.NextGeneralQuery)
-				addTimer("mld query "+ifc.link.Name, qs.NextGeneralQuery)
+				addTimer(func() string { return "mld query " + ifc.link.Name }, qs.NextGeneralQuery)
 			} else {
-				addTimer("mld other querier "+ifc.link.Name, qs.OtherQuerierPresent)
+				addTimer(func() string { return "mld other querier " + ifc.link.Name }, qs.OtherQuerierPresent)
 			}
 			qa := qs.QuerierAddress
 			if !qa.IsValid() {
@@ -155,6 +206,9 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 		s.Interfaces = append(s.Interfaces, ai)
 	}
 
+	if !cp.want(api.SectionRoutes) && !wantTimers {
+		ps.Routes = nil
+	}
 	for _, rs := range ps.Routes {
 		ar := api.Route{Kind: api.KindSG, Source: rs.Source.String(), Group: rs.Group.String(), IIF: name(rs.IIF),
 			OIFs: names(rs.OIFs), Joined: names(rs.Joined), Pruned: names(rs.Pruned), Leaves: names(rs.Leaves),
@@ -181,11 +235,9 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 		if len(rs.Asserted) > 0 {
 			ar.Flags = append(ar.Flags, api.RouteAsserted)
 		}
-		if _, stats, ok := c.mfib.Get(mfib.Key{Source: rs.Source, Group: rs.Group}); ok {
+		if rt, ok := mfib.Lookup(cp.table, mfib.Key{Source: rs.Source, Group: rs.Group}); ok {
 			ar.Flags = append(ar.Flags, api.RouteCache)
-			if stats != nil {
-				ar.Packets, ar.Bytes = stats.Packets.Load(), stats.Bytes.Load()
-			}
+			ar.Packets, ar.Bytes = rt.Stats.Packets.Load(), rt.Stats.Bytes.Load()
 		}
 		var assertTimer time.Duration
 		for _, pi := range rs.PerInterface {
@@ -196,9 +248,8 @@ func (c *Core) Snapshot(now time.Time) *api.Snapshot {
 		}
 		ar.AssertTimer = api.Secs(assertTimer)
 		ar.Flags = orderFlags(ar.Flags, api.RouteFlagOrder)
-		entry := fmt.Sprintf("(%s,%s)", rs.Source, rs.Group)
-		addTimer("pim join "+entry, rs.JoinTimer)
-		addTimer("pim keepalive "+entry, rs.Keepalive)
+		addTimer(func() string { return fmt.Sprintf("pim join (%s,%s)", rs.Source, rs.Group) }, rs.JoinTimer)
+		addTimer(func() string { return fmt.Sprintf("pim keepalive (%s,%s)", rs.Source, rs.Group) }, rs.Keepalive)
 		s.Routes = append(s.Routes, ar)
 	}
 	slices.SortFunc(s.Timers, func(a, b api.Timer) int { return cmp.Compare(a.Expires, b.Expires) })

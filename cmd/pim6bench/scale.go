@@ -268,7 +268,8 @@ type intake struct {
 	sent      int           // packets sent
 	sendFail  int           // sends the kernel refused
 	rssBefore int64
-	rssAfter  int64
+	rssQuiet  int64 // when the intake went quiet, before any snapshot
+	rssAfter  int64 // after the first snapshot that showed all n
 	heap0     int64         // live heap at the last GC before sending
 	heap1     int64         // live heap at the last GC before the first snapshot after
 	drops     int64         // socket drops on the router during the run
@@ -281,6 +282,13 @@ func (r intake) heapPerSG() float64 {
 }
 func (r intake) bytesPerSG() float64 {
 	return float64(r.rssAfter-r.rssBefore) / float64(max(r.got, 1))
+}
+
+// quietBytesPerSG is the RSS growth per (S,G) held by the state alone: read
+// when the intake went quiet, before a snapshot (whose transient buffers,
+// ~1 KB per entry, the Go runtime keeps mapped for a while) was asked for.
+func (r intake) quietBytesPerSG() float64 {
+	return float64(r.rssQuiet-r.rssBefore) / float64(max(r.got, 1))
 }
 
 // waitIntake waits for count to reach n. It watches pim6d's CPU time, which
@@ -364,7 +372,7 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	r.heap0, _ = e.liveHeap()
 	drops0 := e.mldSocketDrops()
 	var cpu1 int64
-	e.onQuiet = func() { r.heap1, _ = e.liveHeap(); cpu1 = e.cpuTicks() }
+	e.onQuiet = func() { r.heap1, _ = e.liveHeap(); cpu1 = e.cpuTicks(); r.rssQuiet = e.rssBytes() }
 	e.stopPerf = e.perfRecord()
 	cpu0 := e.cpuTicks()
 	start := time.Now()
@@ -460,7 +468,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.heap0, _ = e.liveHeap()
 	drops0 := e.pimSocketDrops()
 	var cpu1 int64
-	e.onQuiet = func() { r.heap1, _ = e.liveHeap(); cpu1 = e.cpuTicks() }
+	e.onQuiet = func() { r.heap1, _ = e.liveHeap(); cpu1 = e.cpuTicks(); r.rssQuiet = e.rssBytes() }
 	e.stopPerf = e.perfRecord()
 	cpu0 := e.cpuTicks()
 	start := time.Now()
@@ -585,7 +593,7 @@ func mldscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("MLDv2 reports of %d records (one source each), unpaced, host -> pim6d over a veth; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
+	fmt.Println("| N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range f.countsN {
 		for range f.runs {
@@ -608,9 +616,9 @@ func mldscale(args []string) error {
 }
 
 func printIntake(r intake) {
-	fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f | %.0f | %.3f s | %d | %d |\n",
+	fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %.3f s | %d | %d |\n",
 		r.n, r.sent, r.got, r.n, lostMark(r), r.elapsed.Seconds(), r.rate(),
-		float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.bytesPerSG(), r.heapPerSG(), r.sendTime.Seconds(), r.sendFail, r.drops)
+		float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.sendTime.Seconds(), r.sendFail, r.drops)
 }
 
 func timeoutMark(missing bool) string {
@@ -634,7 +642,7 @@ func pimscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("Join/Prunes of %d groups (one joined source each), unpaced, test neighbour -> pim6d over a veth; pim6d configured with hello_period 1s; joins start 200 ms and a snapshot request 5 ms before a Hello is due; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | Hello lateness: intake / snapshot | snapshot via api (JSON) | pim6stat -j time (bytes) |")
+	fmt.Println("| N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | Hello lateness: intake / snapshot | snapshot via api (JSON) | pim6stat -j time (bytes) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range f.countsN {
 		for range f.runs {
@@ -654,9 +662,9 @@ func pimscale(args []string) error {
 			for _, d := range r.snapTimes {
 				snaps = append(snaps, fmt.Sprintf("%.3f", d.Seconds()))
 			}
-			fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
+			fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
 				r.n, r.msgs, r.got, r.n, lostMark(r.intake), r.elapsed.Seconds(), r.rate(),
-				float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.bytesPerSG(), r.heapPerSG(), r.drops,
+				float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.drops,
 				r.helloPeriod.Seconds(), r.lateIntake.Seconds(), r.lateSnapshot.Seconds(), timeoutMark(r.helloTimeout), r.snapAPI.Seconds(),
 				strings.Join(snaps, ", "), r.snapBytes)
 		}

@@ -1,0 +1,87 @@
+package router
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pim6d/pim6d/api"
+)
+
+// A snapshot is copied on the event loop and built later, off it (the
+// daemon builds while the loop goes on with the protocols). What is built
+// must be the state at the capture, whatever the Core did meanwhile, and
+// building must not read the Core's live state (run under -race: the build
+// runs concurrently with the Core taking in more joins).
+func TestSnapshotIsBuiltFromTheCaptureNotTheLiveState(t *testing.T) {
+	l := newLab(t)
+	r := l.addRouter("r1", "s0", "lan")
+	l.addHost("src", "s0", "2001:db8:1::2/64")
+	h := l.addHost("h1", "lan", "")
+	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+	l.start()
+	l.run(time.Second)
+	s := netip.MustParseAddr("2001:db8:1::2")
+	g1, g2 := netip.MustParseAddr("ff3e::1"), netip.MustParseAddr("ff3e::2")
+	h.join(s, g1)
+	l.run(time.Second)
+
+	build := r.core.CaptureSnapshot(l.now(), nil)
+	var snap *api.Snapshot
+	var wg sync.WaitGroup
+	wg.Go(func() { snap = build() })
+	h.join(s, g2) // the Core changes while the snapshot is built
+	l.run(time.Second)
+	wg.Wait()
+
+	groups := func(sn *api.Snapshot) (gs []string) {
+		for _, g := range sn.Groups {
+			gs = append(gs, g.Group)
+		}
+		return gs
+	}
+	routes := func(sn *api.Snapshot) (rs []string) {
+		for _, rt := range sn.Routes {
+			rs = append(rs, rt.Group)
+		}
+		return rs
+	}
+	if gs := groups(snap); !slices.Equal(gs, []string{g1.String()}) {
+		t.Errorf("groups in the snapshot captured before %v was joined = %v, want only %v", g2, gs, g1)
+	}
+	if rs := routes(snap); !slices.Equal(rs, []string{g1.String()}) {
+		t.Errorf("routes in the snapshot captured before %v was joined = %v, want only %v", g2, rs, g1)
+	}
+	if rs := routes(r.core.Snapshot(l.now())); !slices.Equal(rs, []string{g1.String(), g2.String()}) {
+		t.Errorf("routes in a fresh snapshot = %v, want %v and %v", rs, g1, g2)
+	}
+}
+
+// Sections not asked for cost nothing: a snapshot of the interfaces alone
+// carries no groups, routes or timers, so pim6stat -i on a router with
+// 100,000 (S,G) does not pay for them.
+func TestSnapshotOfOneSectionLeavesTheOthersEmpty(t *testing.T) {
+	l := newLab(t)
+	r := l.addRouter("r1", "s0", "lan")
+	l.addHost("src", "s0", "2001:db8:1::2/64")
+	h := l.addHost("h1", "lan", "")
+	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+	l.start()
+	l.run(time.Second)
+	h.join(netip.MustParseAddr("2001:db8:1::2"), netip.MustParseAddr("ff3e::1"))
+	l.run(time.Second)
+
+	sn := r.core.CaptureSnapshot(l.now(), func(s api.Section) bool { return s == api.SectionInterfaces })()
+	if len(sn.Interfaces) != 2 {
+		t.Errorf("interfaces = %d, want 2", len(sn.Interfaces))
+	}
+	if len(sn.Groups) != 0 || len(sn.Routes) != 0 || len(sn.Timers) != 0 {
+		t.Errorf("interfaces-only snapshot has %d groups, %d routes, %d timers; want none", len(sn.Groups), len(sn.Routes), len(sn.Timers))
+	}
+	full := r.core.Snapshot(l.now())
+	if len(full.Groups) != 1 || len(full.Routes) != 1 || len(full.Timers) == 0 {
+		t.Errorf("full snapshot: %d groups, %d routes, %d timers; want 1, 1, some", len(full.Groups), len(full.Routes), len(full.Timers))
+	}
+}
