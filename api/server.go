@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -42,6 +43,12 @@ type ServeOptions struct {
 	MaxConns int
 	// Logger receives connection-level errors (default: discarded).
 	Logger *slog.Logger
+	// ReleaseAbove: after answering with a snapshot of more entries (groups
+	// plus routes) than this, the server hands the memory the answer used
+	// back to the operating system at once (a forced GC and scavenge), so a
+	// dump of a big router does not leave its RSS at twice its state for
+	// minutes. 0 means never.
+	ReleaseAbove int
 }
 
 func (o *ServeOptions) fill() {
@@ -196,7 +203,13 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, p Provider) {
 		if line = bytes.TrimSpace(line); len(line) > 0 {
 			resp := s.answer(ctx, line, p)
 			c.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
-			if err := writeResponse(w, resp); err != nil {
+			err := writeResponse(w, resp)
+			if big := s.opts.ReleaseAbove > 0 && resp.Snapshot != nil &&
+				len(resp.Snapshot.Groups)+len(resp.Snapshot.Routes) > s.opts.ReleaseAbove; big {
+				resp = nil
+				releaseMemory()
+			}
+			if err != nil {
 				if ctx.Err() == nil {
 					s.opts.Logger.Debug("control socket write", "err", err)
 				}
@@ -271,6 +284,10 @@ func (s *Server) answer(ctx context.Context, line []byte, p Provider) (resp *Res
 }
 
 var errTooLarge = errors.New("line too long")
+
+// releaseMemory returns freed heap memory to the operating system (a
+// variable so that tests can count the calls).
+var releaseMemory = debug.FreeOSMemory
 
 // readLine reads up to and including '\n', at most max bytes before it.
 func readLine(r *bufio.Reader, max int) ([]byte, error) {
