@@ -268,8 +268,8 @@ type intake struct {
 	sent      int           // packets sent
 	sendFail  int           // sends the kernel refused
 	rssBefore int64
-	rssQuiet  int64 // when the intake went quiet, before any snapshot
-	rssAfter  int64 // after the first snapshot that showed all n
+	rssQuiet  int64         // when the intake went quiet, before any snapshot
+	rssAfter  int64         // after the first snapshot that showed all n
 	heap0     int64         // live heap at the last GC before sending
 	heap1     int64         // live heap at the last GC before the first snapshot after
 	drops     int64         // socket drops on the router during the run
@@ -394,8 +394,8 @@ type pimResult struct {
 	intake
 	msgs         int
 	helloPeriod  time.Duration   // between the router's Hellos, as observed before the joins
-	lateIntake   time.Duration   // how late the Hello due just after the joins started arrived
-	lateSnapshot time.Duration   // how late the Hello due just after pim6stat -j started arrived
+	lateIntake   time.Duration   // the worst Hello delay while the joins were taken in
+	lateSnapshot time.Duration   // the worst Hello delay while a snapshot and three pim6stat -j ran
 	snapTimes    []time.Duration // pim6stat -j with all n routes
 	snapBytes    int
 	snapAPI      time.Duration // the snapshot asked for in-process, as JSON
@@ -415,20 +415,28 @@ func nextHello(nb *pimNeighbor, timeout time.Duration) (period time.Duration, du
 	return period, last.Add(period), nil
 }
 
-// helloLateness waits for the first Hello after due-period/2 and returns how
-// late it was.
-func helloLateness(nb *pimNeighbor, due time.Time, period time.Duration) (time.Duration, bool) {
-	var late time.Duration
-	err := waitFor(func() bool {
-		for _, t := range nb.helloTimes() {
-			if t.After(due.Add(-period / 2)) {
-				late = t.Sub(due)
-				return true
-			}
+// helloDelay is how late pim6d's Hellos were over [from, to]: the longest
+// gap between two consecutive Hellos around that window, minus the period
+// (0: every Hello on time). It first waits for a Hello after to.
+func helloDelay(nb *pimNeighbor, from, to time.Time, period time.Duration) (time.Duration, bool) {
+	after := func() bool {
+		ts := nb.helloTimes()
+		return len(ts) > 0 && ts[len(ts)-1].After(to)
+	}
+	if err := waitFor(after, time.Until(to.Add(3*period))); err != nil {
+		return 0, false
+	}
+	ts := nb.helloTimes()
+	var worst time.Duration
+	found := false
+	for i := 1; i < len(ts); i++ {
+		if ts[i].Before(from) || ts[i-1].After(to) {
+			continue
 		}
-		return false
-	}, time.Until(due.Add(2*period)))
-	return late, err == nil
+		found = true
+		worst = max(worst, ts[i].Sub(ts[i-1])-period)
+	}
+	return worst, found
 }
 
 // measurePIM makes the host a PIM neighbour of pim6d, sends n (S,G) joins
@@ -484,7 +492,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 		return r, err
 	}
 	var ok bool
-	r.lateIntake, ok = helloLateness(nb, due, period)
+	r.lateIntake, ok = helloDelay(nb, start, done, period)
 	r.helloTimeout = !ok
 	if _, due, err = nextHello(nb, 3*period); err != nil {
 		return r, err
@@ -503,6 +511,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 		snapLead = d
 	}
 	time.Sleep(time.Until(due.Add(-snapLead)))
+	snapStart := time.Now()
 	t0 := time.Now()
 	if _, err := c.SnapshotJSON(context.Background()); err != nil {
 		return r, fmt.Errorf("snapshot: %w", err)
@@ -517,7 +526,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 		r.snapTimes = append(r.snapTimes, time.Since(t0))
 		r.snapBytes = len(out)
 	}
-	r.lateSnapshot, ok = helloLateness(nb, due, period)
+	r.lateSnapshot, ok = helloDelay(nb, snapStart, time.Now(), period)
 	r.helloTimeout = r.helloTimeout || !ok
 	return r, nil
 }
@@ -642,7 +651,7 @@ func pimscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("Join/Prunes of %d groups (one joined source each), unpaced, test neighbour -> pim6d over a veth; pim6d configured with hello_period 1s; joins start 200 ms and a snapshot request 5 ms before a Hello is due; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | Hello lateness: intake / snapshot | snapshot via api (JSON) | pim6stat -j time (bytes) |")
+	fmt.Println("| N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | worst Hello delay: intake / dumps | snapshot via api (JSON) | pim6stat -j time (bytes) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range f.countsN {
 		for range f.runs {
