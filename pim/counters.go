@@ -15,9 +15,9 @@ const (
 	ReasonBadSource                                    // source not a unicast address, or a source range
 	ReasonWildcardSSM                                  // (*,G) join/prune for an SSM group (RFC 4607 §2, RFC 7761 §4.8)
 	ReasonRptSSM                                       // (S,G,rpt) join/prune for an SSM group
-	ReasonASMUnsupported                               // (S,G,rpt) for an ASM group: not implemented yet
+	ReasonASMUnsupported                               // no longer counted: (S,G,rpt) is implemented (kept for the numbering)
 	ReasonAssertNoState                                // Assert for an (S,G) we hold no state for
-	ReasonAssertWildcard                               // (*,G) Assert: not implemented yet
+	ReasonAssertWildcard                               // Assert with source :: but the RPT bit clear (§4.9.6)
 	ReasonLocalMembershipSSMWildcard                   // MLD (*,G) listener for an SSM group (RFC 4604 §2.2.1)
 	ReasonNoRP                                         // (*,G) request for a group without an RP
 	ReasonWrongRP                                      // (*,G) Join/Prune naming another RP than RP(G) (§4.5.1)

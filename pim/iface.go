@@ -184,6 +184,7 @@ func (r *Router) Shutdown(now time.Time) {
 		r.stopRouteTimers(rt)
 		delete(r.routes, k)
 	}
+	clear(r.groups)
 	r.dirty = r.dirty[:0]
 	r.pacer.reset(r)
 	clear(r.jp)
@@ -200,6 +201,7 @@ func (r *Router) removeInterface(ifc *iface, goodbye bool) {
 		if d := rt.downstream(ifc.index); d != nil {
 			r.dropDownstream(rt, d)
 		}
+		r.dropRptDownstream(rt, ifc.index)
 		if rt.rpfIf == ifc.index {
 			r.markDirty(rt)
 		}

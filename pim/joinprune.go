@@ -25,6 +25,8 @@ func (r *Router) receiveJoinPrune(ifc *iface, src netip.Addr, m *wire.JoinPrune)
 		target = ifc.neighborByAddr(up)
 	}
 	holdtime := time.Duration(m.Holdtime) * time.Second
+	forever := m.Holdtime == infiniteHoldtime
+	r.eomGroups = r.eomGroups[:0]
 	for i := range m.Groups {
 		g := &m.Groups[i]
 		grp := g.Group.Addr.WithZone("")
@@ -35,28 +37,58 @@ func (r *Router) receiveJoinPrune(ifc *iface, src netip.Addr, m *wire.JoinPrune)
 		ssm := r.cfg.IsSSM(grp)
 		for j := range g.Joins {
 			r.stats.JoinEntriesRecv++
-			s, ok := r.classifySource(&g.Joins[j], grp, ssm)
+			s, kind, ok := r.classifySource(&g.Joins[j], grp, ssm)
 			if !ok {
 				continue
 			}
-			if toMe {
-				r.downstreamJoin(ifc, s, grp, holdtime, m.Holdtime == infiniteHoldtime)
-			} else if target != nil {
-				r.seeJoin(ifc, target, s, grp, holdtime, m.Holdtime == infiniteHoldtime)
+			switch {
+			case toMe && kind == entryRPT:
+				r.rptDownstreamJoin(ifc, s, grp)
+			case toMe:
+				r.downstreamJoin(ifc, s, grp, holdtime, forever)
+				if kind == entryWC && r.rptSeeWildcardJoin(ifc, grp) {
+					// §4.5.3: a Join(*,G) puts the group's (S,G,rpt) prunes
+					// on I in the temporary states until End of Message.
+					r.eomGroups = append(r.eomGroups, grp)
+				}
+			case target == nil:
+			case kind == entryRPT:
+				r.seeJoinRpt(ifc, target, s, grp)
+			default:
+				r.seeJoin(ifc, target, s, grp, holdtime, forever)
 			}
 		}
 		for j := range g.Prunes {
 			r.stats.PruneEntriesRecv++
-			s, ok := r.classifySource(&g.Prunes[j], grp, ssm)
+			s, kind, ok := r.classifySource(&g.Prunes[j], grp, ssm)
 			if !ok {
 				continue
 			}
-			if toMe {
+			switch {
+			case toMe && kind == entryRPT:
+				r.rptDownstreamPrune(ifc, s, grp, holdtime, forever)
+			case toMe:
 				r.downstreamPrune(ifc, s, grp)
-			} else if target != nil {
+			case target == nil:
+			case kind == entryRPT:
+				r.seePruneRpt(ifc, target, s, grp)
+				// §4.5.7 Joined: "See Prune(S,G,rpt) to RPF'(S,G)".
 				r.seePrune(ifc, target, s, grp)
+			case kind == entryWC:
+				r.seePrune(ifc, target, s, grp)
+				// §4.5.7 Joined: "See Prune(*,G) to RPF'(S,G)".
+				r.seeWildcardPrune(ifc, target, grp)
+			default:
+				r.seePrune(ifc, target, s, grp)
+				// §4.5.9 "See Prune(S,G) to RPF'(S,G,rpt)".
+				r.seePruneRpt(ifc, target, s, grp)
 			}
 		}
+	}
+	// §4.5.3 "End of Message": temporary (S,G,rpt) states not confirmed by a
+	// Prune(S,G,rpt) in this message go to NoInfo.
+	for _, grp := range r.eomGroups {
+		r.rptEndOfMessage(ifc, grp)
 	}
 }
 
@@ -70,42 +102,51 @@ func validGroup(g wire.EncodedGroup) bool {
 	return scope > 2
 }
 
-// classifySource sorts a Join/Prune source: (S,G) entries return S, (*,G)
-// entries (WC and RPT bits, the address being RP(G), §4.9.5.1) return ::.
-// In the SSM range only (S,G) is accepted (RFC 4607 §2, RFC 7761 §4.8.1);
-// (S,G,rpt) is not implemented. Rejected entries are counted.
-func (r *Router) classifySource(es *wire.EncodedSource, g netip.Addr, ssm bool) (netip.Addr, bool) {
+// entryKind is what a Join/Prune source entry names (§4.9.5.1).
+type entryKind uint8
+
+const (
+	entrySG  entryKind = iota // (S,G): neither WC nor RPT bit
+	entryWC                   // (*,G): WC and RPT bits, the address is RP(G)
+	entryRPT                  // (S,G,rpt): RPT bit only
+)
+
+// classifySource sorts a Join/Prune source: (S,G) and (S,G,rpt) entries
+// return S, (*,G) entries (WC and RPT bits, the address being RP(G),
+// §4.9.5.1) return ::. In the SSM range only (S,G) is accepted (RFC 4607 §2,
+// RFC 7761 §4.8.1). Rejected entries are counted.
+func (r *Router) classifySource(es *wire.EncodedSource, g netip.Addr, ssm bool) (netip.Addr, entryKind, bool) {
+	kind := entrySG
 	switch {
 	case es.WC:
 		if ssm {
 			r.drop(ReasonWildcardSSM)
-			return netip.Addr{}, false
+			return netip.Addr{}, 0, false
 		}
 		rp, ok := r.rpOf(g)
 		if !ok || !rp.IsValid() {
 			r.drop(ReasonNoRP)
-			return netip.Addr{}, false
+			return netip.Addr{}, 0, false
 		}
 		if es.Addr.WithZone("") != rp.WithZone("") {
 			// §4.5.1: a (*,G) Join naming another RP than RP(G) is ignored.
 			r.drop(ReasonWrongRP)
-			return netip.Addr{}, false
+			return netip.Addr{}, 0, false
 		}
-		return netip.IPv6Unspecified(), true
+		return netip.IPv6Unspecified(), entryWC, true
 	case es.RPT:
 		if ssm {
 			r.drop(ReasonRptSSM)
-		} else {
-			r.drop(ReasonASMUnsupported)
+			return netip.Addr{}, 0, false
 		}
-		return netip.Addr{}, false
+		kind = entryRPT
 	}
 	s := es.Addr.WithZone("")
 	if !s.Is6() || es.MaskLen != 128 || s.IsMulticast() || s.IsUnspecified() || s.IsLoopback() || s.IsLinkLocalUnicast() {
 		r.drop(ReasonBadSource)
-		return netip.Addr{}, false
+		return netip.Addr{}, 0, false
 	}
-	return s, true
+	return s, kind, true
 }
 
 // downstreamJoin is "Receive Join(S,G)" of the downstream (S,G) state machine
@@ -113,6 +154,7 @@ func (r *Router) classifySource(es *wire.EncodedSource, g netip.Addr, ssm bool) 
 func (r *Router) downstreamJoin(ifc *iface, s, g netip.Addr, holdtime time.Duration, forever bool) {
 	rt := r.ensureRoute(s, g)
 	d := r.ensureDownstream(rt, ifc.index)
+	r.assertJoinReceived(d) // §4.6.1/§4.6.2 Loser: "Receive Join on interface I"
 	switch d.jp {
 	case jpNoInfo:
 		// NoInfo -> Join: start the Expiry Timer at the J/P HoldTime.

@@ -34,9 +34,26 @@ type jpBuilder struct {
 
 // addEntry adds Join (join) or Prune of rt — (S,G), or (*,G) encoded as the
 // RP with the WC and RPT bits (§4.9.5.1) — to the message for upstream on ifc;
-// flushJoinPrune packs and sends them when the current input is done.
+// flushJoinPrune packs and sends them when the current input is done. A
+// Join(*,G) carries the group's Prune(S,G,rpt) entries along (§4.5.8, §4.5.10).
 func (r *Router) addEntry(ifc *iface, upstream netip.Addr, rt *route, join bool) {
-	g := rt.grp
+	es := wire.EncodedSource{Addr: rt.src, MaskLen: 128, Sparse: true}
+	if rt.wc {
+		es = wire.EncodedSource{Addr: rt.rp, MaskLen: 128, Sparse: true, WC: true, RPT: true}
+	}
+	r.addSource(ifc, upstream, rt.grp, es, join)
+	if rt.wc && join {
+		r.addRptPrunes(ifc, upstream, rt)
+	}
+}
+
+// addRptEntry adds Join(S,G,rpt) or Prune(S,G,rpt) of rt (S with the RPT bit,
+// §4.9.5.1) to the message for upstream on ifc.
+func (r *Router) addRptEntry(ifc *iface, upstream netip.Addr, rt *route, join bool) {
+	r.addSource(ifc, upstream, rt.grp, wire.EncodedSource{Addr: rt.src, MaskLen: 128, Sparse: true, RPT: true}, join)
+}
+
+func (r *Router) addSource(ifc *iface, upstream netip.Addr, g netip.Addr, es wire.EncodedSource, join bool) {
 	k := jpKey{ifc.index, upstream}
 	b := r.jp[k]
 	if b == nil {
@@ -49,10 +66,6 @@ func (r *Router) addEntry(ifc *iface, upstream netip.Addr, rt *route, join bool)
 		i = len(b.groups)
 		b.index[g] = i
 		b.groups = append(b.groups, wire.JoinPruneGroup{Group: wire.EncodedGroup{Addr: g, MaskLen: 128}})
-	}
-	es := wire.EncodedSource{Addr: rt.src, MaskLen: 128, Sparse: true}
-	if rt.wc {
-		es = wire.EncodedSource{Addr: rt.rp, MaskLen: 128, Sparse: true, WC: true, RPT: true}
 	}
 	grp := &b.groups[i]
 	if join {
@@ -69,6 +82,7 @@ func (r *Router) flushJoinPrune() {
 	if len(r.jpKeys) == 0 {
 		return
 	}
+	r.jpRound++
 	holdtime := holdtimeSeconds(r.cfg.JoinPruneHoldtime)
 	for _, k := range r.jpKeys {
 		b := r.jp[k]

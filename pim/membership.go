@@ -20,7 +20,8 @@ type LocalMembership struct {
 // listeners count (RFC 4604 §2.2.1: a router ignores any-source requests for
 // SSM groups); an ASM (*,G) listener joins the shared tree toward RP(G).
 // MembershipExclude of one source of an ASM group (local_receiver_exclude)
-// is recorded but has no effect until (S,G,rpt) is implemented.
+// takes the interface out of inherited_olist(S,G,rpt) (pim_exclude(S,G),
+// §4.1.6), which may prune S off the shared tree (Prune(S,G,rpt), §4.5.9).
 func (r *Router) SetLocalMembership(now time.Time, m LocalMembership) {
 	r.begin(now)
 	defer r.finish()

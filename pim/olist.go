@@ -22,6 +22,10 @@ const (
 	// FlagNotifyData: mfib should ask for data signals (the Keepalive Timer,
 	// §4.1.2; ASM entries only).
 	FlagNotifyData
+	// FlagRPT: an ASM (S,G) entry on the shared tree: S's packets come down
+	// the RP tree (the iif is toward RP(G)) and go to inherited_olist(S,G,rpt),
+	// i.e. the (*,G) oifs minus those where S was pruned (§4.2, §4.5.3).
+	FlagRPT
 )
 
 func (f Flags) String() string {
@@ -29,7 +33,7 @@ func (f Flags) String() string {
 	for _, x := range []struct {
 		f Flags
 		s string
-	}{{FlagSPT, "SPT"}, {FlagSSM, "SSM"}, {FlagWC, "WC"}, {FlagNotifyWrongIIF, "NOTIFY_WRONG_IIF"}, {FlagNotifyData, "NOTIFY_DATA"}} {
+	}{{FlagSPT, "SPT"}, {FlagSSM, "SSM"}, {FlagWC, "WC"}, {FlagNotifyWrongIIF, "NOTIFY_WRONG_IIF"}, {FlagNotifyData, "NOTIFY_DATA"}, {FlagRPT, "RPT"}} {
 		if f&x.f != 0 {
 			parts = append(parts, x.s)
 		}
@@ -51,8 +55,11 @@ type ForwardingChange struct {
 	Pruned   []int // PrunePending: a Prune is waiting for an override
 	Leaves   []int // pim_include(S,G): local listeners we forward to
 	Asserted []int // lost_assert(S,G): an assert winner forwards instead
-	Flags    Flags
-	Upstream netip.Addr // RPF'(S,G), invalid when none
+	// RptPruned is prunes(S,G,rpt): interfaces where S was pruned off the
+	// shared tree (ASM (S,G) entries only).
+	RptPruned []int
+	Flags     Flags
+	Upstream  netip.Addr // RPF'(S,G), invalid when none
 }
 
 // isDR is I_am_DR(I).
@@ -78,8 +85,9 @@ func (r *Router) included(rt *route, d *downstream) bool {
 func joined(d *downstream) bool { return d.jp == jpJoin || d.jp == jpPrunePending }
 
 // inOlist is I in immediate_olist(S,G) = joins(S,G) (+) pim_include(S,G) (-)
-// lost_assert(S,G), which for (S,G) without (S,G,rpt) state is also
-// inherited_olist(S,G). The RPF interface is never an oif (§4.2).
+// lost_assert(S,G), which for (*,G) and SSM (S,G) is also their inherited
+// olist (ASM (S,G) entries inherit the (*,G) olist: olist_asm.go). The RPF
+// interface is never an oif (§4.2).
 func (r *Router) inOlist(rt *route, d *downstream) bool {
 	if rt.rpfOK && d.ifindex == rt.rpfIf {
 		return false
@@ -88,27 +96,38 @@ func (r *Router) inOlist(rt *route, d *downstream) bool {
 }
 
 // joinDesired is JoinDesired(S,G) (§4.5.7): immediate_olist(S,G) != NULL, or
-// the Keepalive Timer runs and inherited_olist(S,G) != NULL (the same set here).
+// the Keepalive Timer runs and inherited_olist(S,G) != NULL. For (*,G) it is
+// JoinDesired(*,G) = immediate_olist(*,G) != NULL (§4.5.6).
 func (r *Router) joinDesired(rt *route) bool {
 	for _, d := range rt.ds {
 		if r.inOlist(rt, d) {
 			return true
 		}
 	}
-	return false
+	return rt.asmSG() && rt.kat.running() && r.inheritedNonEmpty(rt)
 }
 
-// couldAssert is CouldAssert(S,G,I) (§4.6.2): SPTbit(S,G) AND RPF_interface(S)
-// != I AND I in joins(S,G) (+) pim_include(S,G).
+// couldAssert is CouldAssert(S,G,I) (§4.6.1): SPTbit(S,G) AND RPF_interface(S)
+// != I AND I in joins(S,G) (+) pim_include(S,G) (+) the shared-tree part
+// (ASM only, wcForwardsSource). For a (*,G) entry it is CouldAssert(*,G,I)
+// (§4.6.2): RPF_interface(RP(G)) != I AND I in joins(*,G) (+)
+// pim_include(*,G); like (S,G), it also needs a route toward the root
+// (without one our rpt_assert_metric would be meaningless).
 func (r *Router) couldAssert(rt *route, ifc *iface) bool {
-	if !(rt.ssm || rt.sptbit) || !rt.rpfOK || rt.rpfIf == ifc.index {
+	if !(rt.ssm || rt.sptbit || rt.wc) || !rt.rpfOK || rt.rpfIf == ifc.index {
 		return false
 	}
 	d := rt.downstream(ifc.index)
-	return d != nil && (joined(d) || r.included(rt, d))
+	if d != nil && (joined(d) || r.included(rt, d)) {
+		return true
+	}
+	return !rt.ssm && !rt.wc && r.wcForwardsSource(rt, ifc)
 }
 
-// assertTrackingDesired is AssertTrackingDesired(S,G,I) (§4.6.2), (S,G) part.
+// assertTrackingDesired is AssertTrackingDesired(S,G,I) (§4.6.1), and for a
+// (*,G) entry AssertTrackingDesired(*,G,I), whose terms are the same on the
+// (*,G) state (RPTJoinDesired(G) being JoinDesired(*,G)). An ASM (S,G) entry
+// also tracks the Asserts for S where we forward G from the shared tree.
 func (r *Router) assertTrackingDesired(rt *route, ifc *iface) bool {
 	d := rt.downstream(ifc.index)
 	if d != nil {
@@ -119,17 +138,21 @@ func (r *Router) assertTrackingDesired(rt *route, ifc *iface) bool {
 			return true
 		}
 	}
-	return rt.rpfOK && rt.rpfIf == ifc.index && rt.up == upJoined
+	if rt.rpfOK && rt.rpfIf == ifc.index && rt.up == upJoined {
+		return true
+	}
+	return !rt.ssm && !rt.wc && r.wcTracksSourceAsserts(rt, rt.grp, ifc)
 }
 
 // evaluate re-runs the macro-driven transitions of one route until they settle:
 // the upstream state from JoinDesired, and the assert predicates.
 func (r *Router) evaluate(rt *route) {
 	for range 4 {
-		up, before := rt.up, assertSignature(rt)
+		up, before, rpt := rt.up, assertSignature(rt), rt.rptUp()
 		r.updateUpstream(rt, r.joinDesired(rt))
+		r.updateRptUpstream(rt)
 		r.updateAssertPredicates(rt)
-		if rt.up == up && before == assertSignature(rt) {
+		if rt.up == up && before == assertSignature(rt) && rpt == rt.rptUp() {
 			return
 		}
 	}
@@ -150,6 +173,9 @@ func (r *Router) flags(rt *route) Flags {
 	if rt.wc {
 		return FlagWC
 	}
+	if rt.onRPT() {
+		return FlagRPT
+	}
 	if rt.ssm || rt.sptbit {
 		f |= FlagSPT
 	}
@@ -164,17 +190,24 @@ func (r *Router) flags(rt *route) Flags {
 // forwarding computes the entry's forwarding state.
 func (r *Router) forwarding(rt *route) ForwardingChange {
 	fc := ForwardingChange{Source: rt.src, Group: rt.grp}
-	if rt.rpfOK {
-		fc.IIF = rt.rpfIf
-	}
+	fc.IIF = r.fwdIIF(rt)
 	fc.Flags = r.flags(rt)
-	if rt.rpfPrime != nil {
+	if rt.onRPT() {
+		if n := r.rpfPrimeRpt(rt); n != nil {
+			fc.Upstream = n.addr
+		}
+	} else if rt.rpfPrime != nil {
 		fc.Upstream = rt.rpfPrime.addr
 	}
-	for _, d := range rt.ds {
-		if r.inOlist(rt, d) {
-			fc.OIFs = append(fc.OIFs, d.ifindex)
+	fc.OIFs = r.appendOIFs(nil, rt)
+	if rt.rpt != nil {
+		for _, d := range rt.rpt.ds {
+			if rt.prunedRpt(d.ifindex) {
+				fc.RptPruned = append(fc.RptPruned, d.ifindex)
+			}
 		}
+	}
+	for _, d := range rt.ds {
 		if joined(d) {
 			fc.Joined = append(fc.Joined, d.ifindex)
 		}
@@ -188,7 +221,7 @@ func (r *Router) forwarding(rt *route) ForwardingChange {
 			fc.Asserted = append(fc.Asserted, d.ifindex)
 		}
 	}
-	for _, s := range [][]int{fc.OIFs, fc.Joined, fc.Pruned, fc.Leaves, fc.Asserted} {
+	for _, s := range [][]int{fc.OIFs, fc.Joined, fc.Pruned, fc.Leaves, fc.Asserted, fc.RptPruned} {
 		slices.Sort(s)
 	}
 	if len(fc.OIFs) > 0 {
@@ -203,17 +236,18 @@ func (r *Router) emitForwarding(rt *route) {
 	if r.routes[keyOf(rt.src, rt.grp)] != rt {
 		return
 	}
-	// Cheap check first: most re-evaluations change no oif.
-	iif, flags := 0, r.flags(rt)
-	if rt.rpfOK {
-		iif = rt.rpfIf
-	}
-	r.scratch = r.scratch[:0]
-	for _, d := range rt.ds {
-		if r.inOlist(rt, d) {
-			r.scratch = append(r.scratch, d.ifindex)
+	if !r.installable(rt) {
+		// An ASM (S,G) entry that forwards as its (*,G) does: no entry of
+		// its own (and the one it had goes).
+		if rt.emitted {
+			r.changes = append(r.changes, ForwardingChange{Source: rt.src, Group: rt.grp, Deleted: true})
+			rt.emitted, rt.lastOIFs = false, nil
 		}
+		return
 	}
+	// Cheap check first: most re-evaluations change no oif.
+	iif, flags := r.fwdIIF(rt), r.flags(rt)
+	r.scratch = r.appendOIFs(r.scratch[:0], rt)
 	if len(r.scratch) > 0 {
 		flags |= FlagNotifyWrongIIF
 	}
@@ -222,9 +256,11 @@ func (r *Router) emitForwarding(rt *route) {
 		return
 	}
 	fc := r.forwarding(rt)
-	if !rt.emitted && len(fc.OIFs) == 0 && rt.up == upNotJoined {
+	if !rt.emitted && len(fc.OIFs) == 0 && rt.up == upNotJoined && !rt.onRPT() {
 		// Nothing to forward and nothing installed yet: stay quiet (state
 		// being set up, e.g. an Assert or a prune for an unknown entry).
+		// An (S,G) entry pruned off the shared tree must be installed even
+		// with no oif: it stops the (*,G) entry from forwarding S.
 		return
 	}
 	rt.emitted, rt.lastIIF, rt.lastFlag = true, fc.IIF, fc.Flags

@@ -26,14 +26,13 @@ func (s upState) String() string {
 }
 
 // route is the (S,G) tree information base entry (RFC 7761 §4.1.4).
+// Small fields are grouped to keep the struct (co-allocated with its first
+// downstream state, routeAlloc) inside one allocation size class.
 type route struct {
 	src, grp netip.Addr // src is :: for (*,G)
-	ssm      bool
-	wc       bool       // a (*,G) entry: the tree is rooted at rp
 	rp       netip.Addr // RP(G) for (*,G)
 
 	// MRIB toward S, from Config.RPF.
-	rpfOK      bool
 	rpfIf      int
 	rpfNexthop netip.Addr // invalid: S is directly connected
 	mribPref   uint32
@@ -42,23 +41,31 @@ type route struct {
 	// when we lost an assert there, else NBR(RPF_interface(S), next hop).
 	rpfPrime *neighbor
 
-	up     upState
-	jt     timer // Join Timer
-	kat    timer // Keepalive Timer (§4.1.2)
-	sptbit bool
-	queued bool // waiting in the periodic pacer
-	urgent bool // the Join Timer was decreased (override): send at once on expiry
+	jt  timer // Join Timer
+	kat timer // Keepalive Timer (§4.1.2)
 
 	ds    []*downstream
 	dsBuf [1]*downstream // backing store of ds for the common single-interface case
 	spare *downstream    // the co-allocated downstream, until first used
 
-	dirty bool
+	// rpt is the (S,G,rpt) state of an ASM (S,G) entry (§4.5.3, §4.5.9),
+	// allocated only while there is some: SSM entries never have it.
+	rpt *rptState
+
 	// Last forwarding state emitted to mfib.
-	emitted  bool
 	lastIIF  int
 	lastOIFs []int
 	lastFlag Flags
+
+	ssm     bool
+	wc      bool // a (*,G) entry: the tree is rooted at rp
+	rpfOK   bool
+	up      upState
+	sptbit  bool
+	queued  bool // waiting in the periodic pacer
+	urgent  bool // the Join Timer was decreased (override): send at once on expiry
+	dirty   bool
+	emitted bool
 }
 
 func (rt *route) expire(r *Router, t *timer) {
@@ -206,6 +213,7 @@ func (r *Router) ensureRoute(s, g netip.Addr) *route {
 	r.resolveRPF(rt)
 	rt.rpfPrime = r.computeRPFPrime(rt)
 	r.routes[k] = rt
+	r.indexRoute(rt)
 	r.markDirty(rt)
 	return rt
 }
@@ -246,6 +254,9 @@ func (r *Router) stopRouteTimers(rt *route) {
 		r.timers.stop(&d.ppt)
 		r.timers.stop(&d.at)
 	}
+	if rt.rpt != nil {
+		r.stopRptTimers(rt.rpt)
+	}
 	rt.queued = false
 }
 
@@ -261,11 +272,12 @@ func (r *Router) collect(rt *route) (deleted bool) {
 		}
 		return false
 	})
-	if len(rt.ds) > 0 || rt.up != upNotJoined || (rt.kat.running() && !rt.ssm) {
+	if r.collectRpt(rt) || len(rt.ds) > 0 || rt.up != upNotJoined || (rt.kat.running() && !rt.ssm) {
 		return false
 	}
 	r.stopRouteTimers(rt)
 	delete(r.routes, keyOf(rt.src, rt.grp))
+	r.unindexRoute(rt)
 	if rt.emitted {
 		r.changes = append(r.changes, ForwardingChange{Source: rt.src, Group: rt.grp, Deleted: true})
 		rt.emitted = false

@@ -23,6 +23,7 @@ type Router struct {
 
 	ifs    map[int]*iface
 	routes map[sgKey]*route
+	groups map[[16]byte]*asmGroup // ASM entries by group (olist_asm.go)
 	timers timerHeap
 
 	// Outputs collected during one input, handed out by Outbox.
@@ -32,9 +33,13 @@ type Router struct {
 	dirty   []*route
 	jp      map[jpKey]*jpBuilder // triggered Join/Prune being packed
 	jpKeys  []jpKey              // jp in insertion order
-	pacer   pacer
-	scratch []int
-	joined  int // routes in upstream Joined state (sizes the pacer)
+	jpRound uint64               // flushes so far (dedups Prune(S,G,rpt) entries)
+	// eomGroups: groups whose Join(*,G) put (S,G,rpt) states in the
+	// temporary states during the Join/Prune being processed (§4.5.3).
+	eomGroups []netip.Addr
+	pacer     pacer
+	scratch   []int
+	joined    int // routes in upstream Joined state (sizes the pacer)
 
 	drops      [numReasons]uint64
 	codecDrops map[string]uint64
@@ -54,6 +59,7 @@ func New(cfg Config) (*Router, error) {
 		cfg:    cfg,
 		ifs:    make(map[int]*iface),
 		routes: make(map[sgKey]*route),
+		groups: make(map[[16]byte]*asmGroup),
 		jp:     make(map[jpKey]*jpBuilder),
 	}
 	r.pacer.t.kind = timerPacer
@@ -97,15 +103,30 @@ func (r *Router) begin(now time.Time) { r.now = now.UnixNano() }
 // (JoinDesired, assert predicates, olists), packs and emits the Join/Prune
 // messages, and garbage-collects state that has gone back to NoInfo.
 func (r *Router) finish() {
+	// (*,G) entries first: their olist and JoinDesired(*,G) feed the (S,G)
+	// entries of their group, which are marked for evaluation after them.
+	for i := 0; i < len(r.dirty); i++ {
+		if rt := r.dirty[i]; rt.wc {
+			r.evaluate(rt)
+			r.dirtyGroup(rt)
+		}
+	}
 	// Evaluating one route can dirty others only through neighbours, never
 	// recursively, but guard against growth while iterating anyway.
 	for i := 0; i < len(r.dirty); i++ {
 		r.evaluate(r.dirty[i])
 	}
-	for _, rt := range r.dirty {
-		rt.dirty = false
-		if !r.collect(rt) {
-			r.emitForwarding(rt)
+	// (*,G) entries first again, so that an (S,G) entry is emitted against
+	// its (*,G) entry as it stays (or without it, when it is collected).
+	for _, wcPass := range [2]bool{true, false} {
+		for _, rt := range r.dirty {
+			if rt.wc != wcPass || !rt.dirty {
+				continue
+			}
+			rt.dirty = false
+			if !r.collect(rt) {
+				r.emitForwarding(rt)
+			}
 		}
 	}
 	clear(r.dirty)

@@ -12,8 +12,8 @@ import (
 //     (§4.1.2) and, when it came in on the RPF interface while we want the
 //     tree, set the SPT bit (§4.2.2 Update_SPTbit, simplified: there is no
 //     (*,G) tree to switch from yet).
-//   - SignalWrongIIF: an (S,G) packet arrived on an oif: start an Assert
-//     there when CouldAssert(S,G,I) (§4.6.1).
+//   - SignalWrongIIF: a packet arrived on another interface than its
+//     entry's iif: start an (S,G) or (*,G) Assert there (§4.6.1, §4.6.2).
 //   - SignalNoRoute: needs Register (not implemented); ignored.
 func (r *Router) DataSignal(now time.Time, sig stack.DataSignal) {
 	r.begin(now)
@@ -21,6 +21,10 @@ func (r *Router) DataSignal(now time.Time, sig stack.DataSignal) {
 	ifc := r.ifs[sig.LinkIndex]
 	if ifc == nil {
 		r.drop(ReasonUnknownInterface)
+		return
+	}
+	if sig.Kind == stack.SignalWrongIIF {
+		r.wrongIIF(ifc, sig.Src.WithZone(""), sig.Group.WithZone(""))
 		return
 	}
 	rt := r.lookupRoute(sig.Src.WithZone(""), sig.Group.WithZone(""))
@@ -34,7 +38,5 @@ func (r *Router) DataSignal(now time.Time, sig stack.DataSignal) {
 			rt.sptbit = true
 			r.markDirty(rt)
 		}
-	case stack.SignalWrongIIF:
-		r.wrongIIF(ifc, rt)
 	}
 }

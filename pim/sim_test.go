@@ -452,3 +452,193 @@ func TestSimSharedTreeJoin(t *testing.T) {
 		}
 	}
 }
+
+// asmSim builds routers for the (S,G,rpt) tests: RP(asmG) = rpA; rpfVia says
+// where both S and RP(G) are reached (ifindex, next hop).
+func asmRPF(ifindex int, nexthop netip.Addr, metric uint32) rpfTable {
+	return rpfTable{
+		sPrefix:                    {ifindex: ifindex, nexthop: nexthop, pref: 110, metric: metric},
+		netip.PrefixFrom(rpA, 128): {ifindex: ifindex, nexthop: nexthop, pref: 110, metric: metric},
+	}
+}
+
+// jpsTo returns the group records for g in the Join/Prunes sr sent to up.
+func jpsTo(sr *simRouter, from int, up netip.Addr, g netip.Addr) []wire.JoinPruneGroup {
+	var res []wire.JoinPruneGroup
+	for _, m := range sends[*wire.JoinPrune](sr.sent[from:]) {
+		if m.UpstreamNeighbor.WithZone("") != up {
+			continue
+		}
+		for _, jg := range m.Groups {
+			if jg.Group.Addr == g {
+				res = append(res, jg)
+			}
+		}
+	}
+	return res
+}
+
+func TestSimRptPruneOverride(t *testing.T) {
+	// RFC 7761 §4.5.3 / RFC 4601 §4.5.9 on a LAN: D1 excludes S and prunes
+	// it off the shared tree (Prune(S,G,rpt) to U); D2 still wants S from the
+	// RPT, sees the prune and overrides it with a Join(S,G,rpt) within
+	// t_override, so U never stops forwarding S onto the LAN. Without D2's
+	// interest the prune takes effect after the Prune-Pending Timer.
+	for _, tc := range []struct {
+		name         string
+		d2WantsS     bool
+		wantFwdOnLAN bool
+	}{
+		{"§4.5.9 D2 overrides with Join(S,G,rpt)", true, true},
+		{"§4.5.3 nobody overrides: U prunes S off the LAN", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newSimNet(t)
+			u := n.addRouter("U", 1, asmRPF(1, netip.Addr{}, 0), withRPA, "rp", "lan")
+			d1 := n.addRouter("D1", 2, asmRPF(1, simLL(1, 2), 10), withRPA, "lan", "r1")
+			d2 := n.addRouter("D2", 3, asmRPF(1, simLL(1, 2), 10), withRPA, "lan", "r2")
+			n.run(10 * time.Second)
+			n.do(d2, func(now time.Time) {
+				ms := []LocalMembership{{Interface: 2, Group: asmG, Mode: MembershipInclude}}
+				if !tc.d2WantsS {
+					ms = append(ms, LocalMembership{Interface: 2, Group: asmG, Source: srcS, Mode: MembershipExclude})
+				}
+				d2.r.SetLocalMemberships(now, ms)
+			})
+			n.do(d1, func(now time.Time) {
+				d1.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asmG, Mode: MembershipInclude})
+			})
+			n.run(5 * time.Second)
+			if !fwdView(u.fwd).forwardsOn(srcS, asmG, 2) {
+				t.Fatalf("U does not forward S onto the LAN before the prune: %v", u.fwd)
+			}
+			d2Sent := len(d2.sent)
+			n.do(d1, func(now time.Time) {
+				d1.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asmG, Source: srcS, Mode: MembershipExclude})
+			})
+			if got := jpsTo(d1, 0, simLL(1, 2), asmG); !slices.ContainsFunc(got, func(jg wire.JoinPruneGroup) bool { return hasSource(jg.Prunes, rptSrc(srcS)) }) {
+				t.Fatalf("D1 sent no Prune(S,G,rpt) to U: %+v", got)
+			}
+			lost := false
+			for range 100 {
+				n.run(100 * time.Millisecond)
+				if !fwdView(u.fwd).forwardsOn(srcS, asmG, 2) {
+					lost = true
+				}
+			}
+			if tc.wantFwdOnLAN && lost {
+				t.Error("U stopped forwarding S onto the LAN although D2 overrode the prune")
+			}
+			if !tc.wantFwdOnLAN && fwdView(u.fwd).forwardsOn(srcS, asmG, 2) {
+				t.Errorf("U still forwards S onto the LAN although nobody wants it: %v", u.fwd)
+			}
+			overrode := slices.ContainsFunc(jpsTo(d2, d2Sent, simLL(1, 2), asmG), func(jg wire.JoinPruneGroup) bool {
+				return hasSource(jg.Joins, rptSrc(srcS))
+			})
+			if overrode != tc.d2WantsS {
+				t.Errorf("D2 sent Join(S,G,rpt) = %v, want %v", overrode, tc.d2WantsS)
+			}
+			// Minutes of periodic Join(*,G) + Prune(S,G,rpt) from D1 and
+			// overrides from D2 keep it that way; D1 itself drops S.
+			n.run(5 * time.Minute)
+			if got := fwdView(u.fwd).forwardsOn(srcS, asmG, 2); got != tc.wantFwdOnLAN {
+				t.Errorf("after 5 min U forwards S onto the LAN = %v, want %v", got, tc.wantFwdOnLAN)
+			}
+			if fwdView(d1.fwd).forwardsOn(srcS, asmG, 2) {
+				t.Errorf("D1 forwards S to its receivers that exclude it: %v", d1.fwd)
+			}
+			if !fwdView(d1.fwd).forwardsOn(netip.MustParseAddr("2001:db8:5::2"), asmG, 2) {
+				t.Errorf("D1 does not forward other sources: %v", d1.fwd)
+			}
+			if got := fwdView(d2.fwd).forwardsOn(srcS, asmG, 2); got != tc.d2WantsS {
+				t.Errorf("D2 forwards S = %v, want %v", got, tc.d2WantsS)
+			}
+		})
+	}
+}
+
+func TestSimInheritedOlist(t *testing.T) {
+	// RFC 7761 §4.1.6: R has (*,G) joins from D2 (l2) and D3 (l3) and a
+	// local (S,G) listener on rcv: its (S,G) entry forwards out of all three
+	// (inherited_olist(S,G)). D3's receivers then exclude S: D3 sends
+	// Prune(S,G,rpt) and R stops forwarding S onto l3 only (§4.5.3).
+	n := newSimNet(t)
+	r := n.addRouter("R", 1, asmRPF(1, netip.Addr{}, 0), withRPA, "up", "l2", "l3", "rcv")
+	d2 := n.addRouter("D2", 2, asmRPF(1, simLL(1, 2), 10), withRPA, "l2", "r2")
+	d3 := n.addRouter("D3", 3, asmRPF(1, simLL(1, 3), 10), withRPA, "l3", "r3")
+	n.run(10 * time.Second)
+	for _, d := range []*simRouter{d2, d3} {
+		n.do(d, func(now time.Time) {
+			d.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asmG, Mode: MembershipInclude})
+		})
+	}
+	n.do(r, func(now time.Time) {
+		r.r.SetLocalMembership(now, LocalMembership{Interface: 4, Group: asmG, Source: srcS, Mode: MembershipInclude})
+	})
+	n.run(time.Second)
+	fc, ok := r.route(srcS, asmG)
+	if !ok || fc.IIF != 1 || !slices.Equal(fc.OIFs, []int{2, 3, 4}) {
+		t.Fatalf("R (S,G) = %+v (ok %v), want iif 1 oifs [2 3 4]", fc, ok)
+	}
+	n.do(d3, func(now time.Time) {
+		d3.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asmG, Source: srcS, Mode: MembershipExclude})
+	})
+	n.run(time.Second)
+	if fc, _ := r.route(srcS, asmG); !slices.Equal(fc.OIFs, []int{2, 4}) || !slices.Equal(fc.RptPruned, []int{3}) {
+		t.Errorf("R (S,G) after D3's Prune(S,G,rpt) = %+v, want oifs [2 4], RptPruned [3]", fc)
+	}
+	if fc, _ := r.route(anySrc, asmG); !slices.Equal(fc.OIFs, []int{2, 3}) {
+		t.Errorf("R (*,G) oifs = %v, want [2 3] (other sources still go to D3)", fc.OIFs)
+	}
+	n.run(5 * time.Minute)
+	if fc, _ := r.route(srcS, asmG); !slices.Equal(fc.OIFs, []int{2, 4}) {
+		t.Errorf("R (S,G) oifs after 5 min = %v, want [2 4] (the prune is refreshed)", fc.OIFs)
+	}
+	// D3's receivers want S again: Join(S,G,rpt), l3 is back.
+	n.do(d3, func(now time.Time) {
+		d3.r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: asmG, Source: srcS, Mode: MembershipNone})
+	})
+	n.run(time.Second)
+	if fc, _ := r.route(srcS, asmG); !slices.Equal(fc.OIFs, []int{2, 3, 4}) {
+		t.Errorf("R (S,G) oifs after D3's Join(S,G,rpt) = %v, want [2 3 4]", fc.OIFs)
+	}
+}
+
+func TestSimRptPrunePeriodic(t *testing.T) {
+	// RFC 4601 §4.5.8 / §4.5.10: D joins the shared tree for receivers that
+	// exclude S: its Join(*,G) to U carries Prune(S,G,rpt) in the same group
+	// record, from the first (triggered) message and in every periodic one;
+	// U never forwards S to D.
+	n := newSimNet(t)
+	u := n.addRouter("U", 1, asmRPF(1, netip.Addr{}, 0), withRPA, "rp", "lan")
+	d := n.addRouter("D", 2, asmRPF(1, simLL(1, 2), 10), withRPA, "lan", "rcv")
+	n.run(10 * time.Second)
+	from := len(d.sent)
+	n.do(d, func(now time.Time) {
+		d.r.SetLocalMemberships(now, []LocalMembership{
+			{Interface: 2, Group: asmG, Mode: MembershipInclude},
+			{Interface: 2, Group: asmG, Source: srcS, Mode: MembershipExclude}})
+	})
+	first := jpsTo(d, from, simLL(1, 2), asmG)
+	if len(first) != 1 || !hasSource(first[0].Joins, wcSrc(rpA)) || !hasSource(first[0].Prunes, rptSrc(srcS)) {
+		t.Fatalf("D's triggered Join/Prune for G = %+v, want one record with Join(*,G) and Prune(S,G,rpt)", first)
+	}
+	n.run(time.Second)
+	if fwdView(u.fwd).forwardsOn(srcS, asmG, 2) || !fwdView(u.fwd).forwardsOn(netip.MustParseAddr("2001:db8:5::2"), asmG, 2) {
+		t.Fatalf("U forwarding = %v, want S pruned off the LAN, other sources forwarded", u.fwd)
+	}
+	from = len(d.sent)
+	n.run(5 * time.Minute)
+	periodic := jpsTo(d, from, simLL(1, 2), asmG)
+	if len(periodic) < 4 {
+		t.Fatalf("D sent %d Join/Prunes for G in 5 min, want >= 4 periodic", len(periodic))
+	}
+	for _, jg := range periodic {
+		if !hasSource(jg.Joins, wcSrc(rpA)) || !hasSource(jg.Prunes, rptSrc(srcS)) {
+			t.Errorf("periodic record %+v lacks Join(*,G) or Prune(S,G,rpt)", jg)
+		}
+	}
+	if fwdView(u.fwd).forwardsOn(srcS, asmG, 2) {
+		t.Errorf("after 5 min U forwards S onto the LAN: %v", u.fwd)
+	}
+}

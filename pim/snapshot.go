@@ -73,7 +73,14 @@ type RouteState struct {
 	Pruned        []int
 	Leaves        []int
 	Asserted      []int
-	PerInterface  []RouteInterfaceState
+	// (S,G,rpt) of an ASM (S,G) entry (empty for SSM and (*,G) entries):
+	// RptPruned is prunes(S,G,rpt), RptUpstreamState the upstream (S,G,rpt)
+	// state (RPTNotJoined / Pruned / NotPruned, §4.5.9) and OverrideTimer
+	// its Override Timer (0 when stopped).
+	RptPruned        []int
+	RptUpstreamState string
+	OverrideTimer    time.Duration
+	PerInterface     []RouteInterfaceState
 }
 
 // RouteInterfaceState is the per-interface state of an (S,G).
@@ -88,6 +95,11 @@ type RouteInterfaceState struct {
 	AssertWinner netip.Addr
 	WinnerPref   uint32
 	WinnerMetric uint32
+	// The downstream (S,G,rpt) state (§4.5.3): NoInfo / Prune /
+	// PrunePending, and its Expiry and Prune-Pending Timers.
+	RptJoinState    string
+	RptExpiry       time.Duration
+	RptPrunePending time.Duration
 }
 
 // Snapshot returns the state at now. Routes are sorted by group then source.
@@ -133,14 +145,37 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 			MRIBNextHop: rt.rpfNexthop, MetricPref: rt.mribPref, Metric: rt.mribMetric,
 			UpstreamState: rt.up.String(), JoinTimer: rt.jt.remaining(n), Keepalive: rt.kat.remaining(n),
 			OIFs: fc.OIFs, Joined: fc.Joined, Pruned: fc.Pruned, Leaves: fc.Leaves, Asserted: fc.Asserted,
+			RptPruned: fc.RptPruned,
+		}
+		if rt.asmSG() {
+			rs.RptUpstreamState = r.rptUpstreamName(rt)
+			if rt.rpt != nil {
+				rs.OverrideTimer = rt.rpt.ot.remaining(n)
+			}
 		}
 		for _, d := range rt.ds {
-			rs.PerInterface = append(rs.PerInterface, RouteInterfaceState{
+			is := RouteInterfaceState{
 				Index: d.ifindex, JoinState: d.jp.String(), Expiry: d.et.remaining(n),
 				PrunePending: d.ppt.remaining(n), Local: d.local.String(), AssertState: d.as.String(),
 				AssertTimer: d.at.remaining(n), AssertWinner: d.winner.addr,
 				WinnerPref: d.winner.pref, WinnerMetric: d.winner.metric,
-			})
+			}
+			if rt.asmSG() {
+				is.RptJoinState = rptNoInfo.String()
+			}
+			rs.PerInterface = append(rs.PerInterface, is)
+		}
+		if rt.rpt != nil {
+			for _, d := range rt.rpt.ds {
+				i := slices.IndexFunc(rs.PerInterface, func(x RouteInterfaceState) bool { return x.Index == d.ifindex })
+				if i < 0 {
+					rs.PerInterface = append(rs.PerInterface, RouteInterfaceState{Index: d.ifindex,
+						JoinState: jpNoInfo.String(), Local: MembershipNone.String(), AssertState: assertNoInfo.String()})
+					i = len(rs.PerInterface) - 1
+				}
+				is := &rs.PerInterface[i]
+				is.RptJoinState, is.RptExpiry, is.RptPrunePending = d.jp.String(), d.et.remaining(n), d.ppt.remaining(n)
+			}
 		}
 		slices.SortFunc(rs.PerInterface, func(a, b RouteInterfaceState) int { return cmp.Compare(a.Index, b.Index) })
 		s.Routes = append(s.Routes, rs)
@@ -153,3 +188,14 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 
 // RouteCount returns the number of (S,G) entries.
 func (r *Router) RouteCount() int { return len(r.routes) }
+
+// rptUpstreamName names the upstream (S,G,rpt) state of an ASM (S,G) entry.
+func (r *Router) rptUpstreamName(rt *route) string {
+	switch {
+	case rt.rpt != nil && rt.rpt.up == rptUpPruned:
+		return "Pruned"
+	case r.rptJoinDesired(r.wcOf(rt)):
+		return "NotPruned"
+	}
+	return "RPTNotJoined"
+}

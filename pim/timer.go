@@ -10,14 +10,17 @@ import (
 type timerKind uint8
 
 const (
-	timerHello        timerKind = iota + 1 // interface Hello Timer (§4.3.1)
-	timerNeighbor                          // Neighbor Liveness Timer (§4.3.2)
-	timerExpiry                            // downstream Expiry Timer (§4.5.2)
-	timerPrunePending                      // downstream PrunePending Timer (§4.5.2)
-	timerJoin                              // upstream Join Timer (§4.5.7)
-	timerAssert                            // Assert Timer (§4.6.1)
-	timerKeepalive                         // (S,G) Keepalive Timer (§4.1.2)
-	timerPacer                             // periodic Join/Prune pacer slot
+	timerHello           timerKind = iota + 1 // interface Hello Timer (§4.3.1)
+	timerNeighbor                             // Neighbor Liveness Timer (§4.3.2)
+	timerExpiry                               // downstream Expiry Timer (§4.5.2)
+	timerPrunePending                         // downstream PrunePending Timer (§4.5.2)
+	timerJoin                                 // upstream Join Timer (§4.5.7)
+	timerAssert                               // Assert Timer (§4.6.1)
+	timerKeepalive                            // (S,G) Keepalive Timer (§4.1.2)
+	timerPacer                                // periodic Join/Prune pacer slot
+	timerRptExpiry                            // downstream (S,G,rpt) Expiry Timer (§4.5.3)
+	timerRptPrunePending                      // downstream (S,G,rpt) Prune-Pending Timer (§4.5.3)
+	timerOverride                             // upstream (S,G,rpt) Override Timer (§4.5.9)
 )
 
 // expirer is what owns a timer and reacts to its expiry.

@@ -220,11 +220,20 @@ func (cp *snapshotCapture) build() *api.Snapshot {
 		if rs.Upstream.IsValid() {
 			ar.Upstream = rs.Upstream.String()
 		}
-		if rs.Source.IsUnspecified() {
+		switch {
+		case rs.Source.IsUnspecified():
 			ar.Kind = api.KindG
 			ar.Flags = append(ar.Flags, api.RouteWC)
-		} else {
+		case rs.Flags&pim.FlagRPT != 0:
+			// Only (S,G,rpt) state: S comes down the shared tree (iif toward
+			// the RP, pim6sd's RP flag) except where it was pruned off it.
+			ar.Kind = api.KindSGRpt
+			ar.Flags = append(ar.Flags, api.RouteSG, api.RouteRP)
+		default:
 			ar.Flags = append(ar.Flags, api.RouteSG)
+		}
+		if len(rs.RptPruned) > 0 {
+			ar.Pruned = names(mergeSorted(rs.Pruned, rs.RptPruned))
 		}
 		if rs.Flags&pim.FlagSPT != 0 {
 			ar.Flags = append(ar.Flags, api.RouteSPT)
@@ -257,6 +266,13 @@ func (cp *snapshotCapture) build() *api.Snapshot {
 		s.Timers[i].ID = uint64(i + 1)
 	}
 	return s
+}
+
+// mergeSorted returns the union of two sorted index lists.
+func mergeSorted(a, b []int) []int {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func addrStrings(as []netip.Addr) []string {

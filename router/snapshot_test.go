@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pim6d/pim6d/api"
+	"github.com/pim6d/pim6d/pim"
+	"github.com/pim6d/pim6d/stack"
 )
 
 // A snapshot is copied on the event loop and built later, off it (the
@@ -83,5 +85,34 @@ func TestSnapshotOfOneSectionLeavesTheOthersEmpty(t *testing.T) {
 	full := r.core.Snapshot(l.now())
 	if len(full.Groups) != 1 || len(full.Routes) != 1 || len(full.Timers) == 0 {
 		t.Errorf("full snapshot: %d groups, %d routes, %d timers; want 1, 1, some", len(full.Groups), len(full.Routes), len(full.Timers))
+	}
+}
+
+// An (S,G) entry that holds only (S,G,rpt) state (pim.FlagRPT) is shown as
+// pim6sd showed it: an sg_rpt entry with the RP flag (iif toward the RP),
+// and the interfaces where S was pruned off the shared tree listed as pruned.
+func TestSnapshotShowsSGRptEntries(t *testing.T) {
+	s, g := netip.MustParseAddr("2001:db8:1::2"), netip.MustParseAddr("ff1e::1")
+	cp := &snapshotCapture{
+		now: simT0, want: func(api.Section) bool { return true }, table: stack.NewTable(),
+		names: map[int]string{2: "eth0", 3: "eth1", 4: "eth2"},
+		pim: pim.Snapshot{Routes: []pim.RouteState{
+			{Source: netip.IPv6Unspecified(), Group: g, IIF: 2, OIFs: []int{3, 4}, Joined: []int{3, 4}},
+			{Source: s, Group: g, IIF: 2, OIFs: []int{4}, RptPruned: []int{3}, Flags: pim.FlagRPT},
+		}},
+	}
+	sn := cp.build()
+	if len(sn.Routes) != 2 {
+		t.Fatalf("routes = %d, want 2", len(sn.Routes))
+	}
+	wc, rpt := sn.Routes[0], sn.Routes[1]
+	if wc.Kind != api.KindG || !slices.Contains(wc.Flags, api.RouteWC) {
+		t.Errorf("(*,G) shown as kind %q flags %v, want %q with WC", wc.Kind, wc.Flags, api.KindG)
+	}
+	if rpt.Kind != api.KindSGRpt || !slices.Contains(rpt.Flags, api.RouteRP) || slices.Contains(rpt.Flags, api.RouteSPT) {
+		t.Errorf("(S,G,rpt) shown as kind %q flags %v, want %q with RP and without SPT", rpt.Kind, rpt.Flags, api.KindSGRpt)
+	}
+	if !slices.Equal(rpt.Pruned, []string{"eth1"}) || !slices.Equal(rpt.OIFs, []string{"eth2"}) {
+		t.Errorf("(S,G,rpt) pruned %v oifs %v, want [eth1] and [eth2]", rpt.Pruned, rpt.OIFs)
 	}
 }
