@@ -94,3 +94,38 @@ func FuzzReceivePacket(f *testing.F) {
 		r.Snapshot(now)
 	})
 }
+
+// Recycled Outbox slices are reused for the next changes, and what was
+// handed out without a Recycle is not touched by later inputs.
+func TestOutboxRecycleReusesTheQueues(t *testing.T) {
+	r := newTestRouter(t, 1, upstreamRPF, nil, Interface{Index: 1, LinkLocal: ll(1)}, Interface{Index: 2, LinkLocal: ll(2)})
+	runUntil(r, t0, at(6*time.Second))
+	r.Outbox()
+	now := at(10 * time.Second)
+	src := func(i int) netip.Addr { return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 5, 15: byte(i)}) }
+	join := func(i int) {
+		r.SetLocalMembership(now, LocalMembership{Interface: 2, Group: grpG, Source: src(i), Mode: MembershipInclude})
+	}
+	join(1)
+	_, first := r.Outbox()
+	if len(first) != 1 || first[0].Source != src(1) {
+		t.Fatalf("changes after one join = %+v, want one for %v", first, src(1))
+	}
+	join(2)
+	if first[0].Source != src(1) {
+		t.Fatalf("a later input changed an Outbox slice that was not recycled: %v", first[0].Source)
+	}
+	_, second := r.Outbox()
+	if len(second) != 1 || second[0].Source != src(2) {
+		t.Fatalf("changes after the second join = %+v", second)
+	}
+	r.Recycle(nil, second)
+	join(3)
+	_, third := r.Outbox()
+	if len(third) != 1 || third[0].Source != src(3) {
+		t.Fatalf("changes after the third join = %+v", third)
+	}
+	if &third[0] != &second[0] {
+		t.Errorf("the recycled queue was not reused")
+	}
+}

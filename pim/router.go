@@ -29,6 +29,9 @@ type Router struct {
 	// Outputs collected during one input, handed out by Outbox.
 	out     []Send
 	changes []ForwardingChange
+	// Capacity handed back by Recycle, for the next Outbox's queues.
+	spareOut     []Send
+	spareChanges []ForwardingChange
 
 	dirty   []*route
 	jp      map[jpKey]*jpBuilder // triggered Join/Prune being packed
@@ -69,11 +72,31 @@ func New(cfg Config) (*Router, error) {
 
 // Outbox returns the messages to send and the forwarding changes produced since
 // the last call, and empties the queues. The caller owns the returned slices
-// (the ForwardingChange slices inside are read-only).
+// (the ForwardingChange slices inside are read-only); it may hand them back
+// with Recycle once it is done with them.
 func (r *Router) Outbox() ([]Send, []ForwardingChange) {
 	out, ch := r.out, r.changes
-	r.out, r.changes = r.out[:0:0], r.changes[:0:0]
+	r.out, r.changes = r.spareOut, r.spareChanges
+	r.spareOut, r.spareChanges = nil, nil
 	return out, ch
+}
+
+// Recycle gives the Router back the slices of an Outbox call the caller has
+// finished with, so that the next changes reuse their space: a caller that
+// drains the Outbox after every input then allocates no queue per input.
+func (r *Router) Recycle(sends []Send, changes []ForwardingChange) {
+	clear(sends)
+	clear(changes)
+	if len(r.out) == 0 && cap(sends) > cap(r.out) {
+		r.out = sends[:0]
+	} else {
+		r.spareOut = sends[:0]
+	}
+	if len(r.changes) == 0 && cap(changes) > cap(r.changes) {
+		r.changes = changes[:0]
+	} else {
+		r.spareChanges = changes[:0]
+	}
 }
 
 // NextDeadline returns when Tick must next be called (zero time: no timer runs).

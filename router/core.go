@@ -355,6 +355,7 @@ func (c *Core) flush(now time.Time) {
 	for _, ch := range changes {
 		c.install(ch)
 	}
+	c.pim.Recycle(sends, changes)
 }
 
 func (c *Core) send(p stack.OutPacket) {
