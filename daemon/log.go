@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -115,9 +116,15 @@ func logEvent(log *slog.Logger, st stack.Stack, cfg *config.Config, ev any) {
 		}
 		log.Info(what, "route", formatRoute(&e.Route, names(st.Links())))
 	case stack.PacketEvent:
+		if !log.Enabled(context.Background(), slog.LevelDebug) {
+			return // the arguments cost more than the event at high rates
+		}
 		p := e.Packet
 		log.Debug("packet", "proto", p.Proto, "src", p.Src, "dst", p.Dst, "link", linkName(st, p.LinkIndex), "len", len(p.Payload))
 	case stack.SignalEvent:
+		if !log.Enabled(context.Background(), slog.LevelDebug) {
+			return
+		}
 		s := e.Signal
 		log.Debug("data signal", "kind", s.Kind, "src", s.Src, "group", s.Group, "link", linkName(st, s.LinkIndex))
 	default:
