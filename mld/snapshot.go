@@ -34,11 +34,10 @@ type GroupSnapshot struct {
 	// Compat is Version1 while the group is in MLDv1 compatibility mode,
 	// else Version2.
 	Compat      Version
-	FilterTimer time.Duration // time left on the group timer (EXCLUDE mode)
-	CompatTimer time.Duration // time left on the Older Version Host Present timer
-	QueriesLeft int           // Multicast Address Specific Queries still to send
-	Sources     []SourceSnapshot
-	Listener    Listener // the forwarding view PIM sees
+	FilterTimer time.Duration    // time left on the group timer (EXCLUDE mode)
+	CompatTimer time.Duration    // time left on the Older Version Host Present timer
+	QueriesLeft int              // Multicast Address Specific Queries still to send
+	Sources     []SourceSnapshot // sorted by source
 }
 
 // SourceSnapshot is one source record. Timer 0 in EXCLUDE mode means the
@@ -70,11 +69,22 @@ func (q *Querier) Status(now time.Time) Snapshot {
 	}
 }
 
-// Snapshot returns the interface's state at now.
+// Snapshot returns the interface's state at now, groups sorted.
 func (q *Querier) Snapshot(now time.Time) Snapshot {
+	sn := q.Capture(now)
+	sn.SortGroups()
+	return sn
+}
+
+// Capture returns the interface's state at now with the groups in no
+// particular order (SortGroups sorts them), so that a caller on the event
+// loop can leave the sorting of many groups for later. The source lists of
+// all groups share one array.
+func (q *Querier) Capture(now time.Time) Snapshot {
 	sn := q.Status(now)
 	n := q.rel(now)
 	sn.Groups = make([]GroupSnapshot, 0, len(q.groups))
+	arena := make([]SourceSnapshot, 0, q.nsources)
 	for _, g := range q.groups {
 		gs := GroupSnapshot{
 			Group:       g.addr,
@@ -83,24 +93,33 @@ func (q *Querier) Snapshot(now time.Time) Snapshot {
 			FilterTimer: g.filter.remaining(n),
 			CompatTimer: g.compat.remaining(n),
 			QueriesLeft: int(g.groupQueries),
-			Listener:    q.listener(g),
 		}
 		if q.v1Compat(g) {
 			gs.Compat = Version1
 		}
+		from := len(arena)
 		for s := range g.sources.all() {
-			gs.Sources = append(gs.Sources, SourceSnapshot{
+			arena = append(arena, SourceSnapshot{
 				Source:      s.addr,
 				Timer:       s.timer.remaining(n),
 				Forwarded:   g.mode == Include || s.timer.running(),
 				QueriesLeft: int(s.rexmit),
 			})
 		}
-		slices.SortFunc(gs.Sources, func(a, b SourceSnapshot) int { return a.Source.Compare(b.Source) })
+		if len(arena) > from {
+			gs.Sources = arena[from:len(arena):len(arena)]
+		}
 		sn.Groups = append(sn.Groups, gs)
 	}
-	slices.SortFunc(sn.Groups, func(a, b GroupSnapshot) int { return a.Group.Compare(b.Group) })
 	return sn
+}
+
+// SortGroups sorts the groups, and each group's sources, by address.
+func (sn *Snapshot) SortGroups() {
+	for i := range sn.Groups {
+		slices.SortFunc(sn.Groups[i].Sources, func(a, b SourceSnapshot) int { return a.Source.Compare(b.Source) })
+	}
+	slices.SortFunc(sn.Groups, func(a, b GroupSnapshot) int { return a.Group.Compare(b.Group) })
 }
 
 // Listener returns the current listener state of group, and whether there is

@@ -189,6 +189,15 @@ func (r *Router) flags(rt *route) Flags {
 
 // forwarding computes the entry's forwarding state.
 func (r *Router) forwarding(rt *route) ForwardingChange {
+	fc, _ := r.forwardingIn(rt, nil)
+	return fc
+}
+
+// forwardingIn is forwarding with the index lists carved from arena (nil:
+// allocated), which it returns grown: a snapshot of many routes then costs
+// a few large allocations instead of several small ones per route. OIFs is
+// always allocated on its own (emitForwarding keeps it as lastOIFs).
+func (r *Router) forwardingIn(rt *route, arena []int) (ForwardingChange, []int) {
 	fc := ForwardingChange{Source: rt.src, Group: rt.grp}
 	fc.IIF = r.fwdIIF(rt)
 	fc.Flags = r.flags(rt)
@@ -199,35 +208,63 @@ func (r *Router) forwarding(rt *route) ForwardingChange {
 	} else if rt.rpfPrime != nil {
 		fc.Upstream = rt.rpfPrime.addr
 	}
-	fc.OIFs = r.appendOIFs(nil, rt)
+	carve := func(from int) []int {
+		if len(arena) == from {
+			return nil
+		}
+		part := arena[from:len(arena):len(arena)]
+		slices.Sort(part)
+		return part
+	}
+	if arena == nil {
+		fc.OIFs = r.appendOIFs(nil, rt)
+		slices.Sort(fc.OIFs)
+	} else {
+		from := len(arena)
+		arena = r.appendOIFs(arena, rt)
+		fc.OIFs = carve(from)
+	}
 	if rt.rpt != nil {
+		from := len(arena)
 		for _, d := range rt.rpt.ds {
 			if rt.prunedRpt(d.ifindex) {
-				fc.RptPruned = append(fc.RptPruned, d.ifindex)
+				arena = append(arena, d.ifindex)
 			}
 		}
+		fc.RptPruned = carve(from)
 	}
+	from := len(arena)
 	for _, d := range rt.ds {
 		if joined(d) {
-			fc.Joined = append(fc.Joined, d.ifindex)
+			arena = append(arena, d.ifindex)
 		}
+	}
+	fc.Joined = carve(from)
+	from = len(arena)
+	for _, d := range rt.ds {
 		if d.jp == jpPrunePending {
-			fc.Pruned = append(fc.Pruned, d.ifindex)
+			arena = append(arena, d.ifindex)
 		}
+	}
+	fc.Pruned = carve(from)
+	from = len(arena)
+	for _, d := range rt.ds {
 		if r.included(rt, d) {
-			fc.Leaves = append(fc.Leaves, d.ifindex)
+			arena = append(arena, d.ifindex)
 		}
+	}
+	fc.Leaves = carve(from)
+	from = len(arena)
+	for _, d := range rt.ds {
 		if rt.lostAssert(d) {
-			fc.Asserted = append(fc.Asserted, d.ifindex)
+			arena = append(arena, d.ifindex)
 		}
 	}
-	for _, s := range [][]int{fc.OIFs, fc.Joined, fc.Pruned, fc.Leaves, fc.Asserted, fc.RptPruned} {
-		slices.Sort(s)
-	}
+	fc.Asserted = carve(from)
 	if len(fc.OIFs) > 0 {
 		fc.Flags |= FlagNotifyWrongIIF
 	}
-	return fc
+	return fc, arena
 }
 
 // emitForwarding appends a ForwardingChange when the entry's iif, oifs or

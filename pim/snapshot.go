@@ -102,8 +102,9 @@ type RouteInterfaceState struct {
 	RptPrunePending time.Duration
 }
 
-// Snapshot returns the state at now. Routes are sorted by group then source.
-func (r *Router) Snapshot(now time.Time) Snapshot {
+// Capture returns the state at now, its routes in no particular order (see
+// SortRoutes).
+func (r *Router) Capture(now time.Time) Snapshot {
 	n := now.UnixNano()
 	s := Snapshot{Drops: make(map[string]uint64), Stats: r.stats, PacerPending: r.pacer.pending()}
 	for reason, c := range r.drops {
@@ -138,8 +139,13 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 		s.Interfaces = append(s.Interfaces, is)
 	}
 	s.Routes = make([]RouteState, 0, len(r.routes))
+	// Index lists and per-interface states of all routes share a few large
+	// arrays: at 100,000 routes this copy runs on the event loop.
+	arena := make([]int, 0, 2*len(r.routes)+16)
+	var perIf []RouteInterfaceState
 	for _, rt := range r.routes {
-		fc := r.forwarding(rt)
+		var fc ForwardingChange
+		fc, arena = r.forwardingIn(rt, arena)
 		rs := RouteState{
 			Source: rt.src, Group: rt.grp, Flags: fc.Flags, IIF: fc.IIF, Upstream: fc.Upstream,
 			MRIBNextHop: rt.rpfNexthop, MetricPref: rt.mribPref, Metric: rt.mribMetric,
@@ -153,6 +159,7 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 				rs.OverrideTimer = rt.rpt.ot.remaining(n)
 			}
 		}
+		from := len(perIf)
 		for _, d := range rt.ds {
 			is := RouteInterfaceState{
 				Index: d.ifindex, JoinState: d.jp.String(), Expiry: d.et.remaining(n),
@@ -163,8 +170,9 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 			if rt.asmSG() {
 				is.RptJoinState = rptNoInfo.String()
 			}
-			rs.PerInterface = append(rs.PerInterface, is)
+			perIf = append(perIf, is)
 		}
+		rs.PerInterface = perIf[from:len(perIf):len(perIf)]
 		if rt.rpt != nil {
 			for _, d := range rt.rpt.ds {
 				i := slices.IndexFunc(rs.PerInterface, func(x RouteInterfaceState) bool { return x.Index == d.ifindex })
@@ -180,10 +188,23 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 		slices.SortFunc(rs.PerInterface, func(a, b RouteInterfaceState) int { return cmp.Compare(a.Index, b.Index) })
 		s.Routes = append(s.Routes, rs)
 	}
+	return s
+}
+
+// Snapshot returns the state at now. Routes are sorted by group then source.
+func (r *Router) Snapshot(now time.Time) Snapshot {
+	s := r.Capture(now)
+	s.SortRoutes()
+	return s
+}
+
+// SortRoutes sorts the routes by group then source. Capture leaves them in
+// no order so that the sorting (the larger part of a big snapshot's cost)
+// can run off the event loop.
+func (s *Snapshot) SortRoutes() {
 	slices.SortFunc(s.Routes, func(a, b RouteState) int {
 		return cmp.Or(a.Group.Compare(b.Group), a.Source.Compare(b.Source))
 	})
-	return s
 }
 
 // RouteCount returns the number of (S,G) entries.

@@ -51,7 +51,7 @@ func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool) func(
 		want = func(api.Section) bool { return true }
 	}
 	cp := &snapshotCapture{now: now, want: want, names: map[int]string{}, addrs: c.st.Addrs(), table: c.st.Table()}
-	cp.pim = c.pim.Snapshot(now)
+	cp.pim = c.pim.Capture(now) // routes sorted in build, off the loop
 	for _, l := range c.st.Links() {
 		cp.names[l.Index] = l.Name
 	}
@@ -62,7 +62,7 @@ func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool) func(
 		if ifc.querier != nil {
 			ci.hasMLD = true
 			if groups {
-				ci.mld = ifc.querier.Snapshot(now)
+				ci.mld = ifc.querier.Capture(now) // sorted in build, off the loop
 			} else {
 				ci.mld = ifc.querier.Status(now)
 			}
@@ -80,6 +80,7 @@ func (cp *snapshotCapture) build() *api.Snapshot {
 		Groups: []api.Group{}, Routes: []api.Route{}, RPSet: []api.RP{}, Timers: []api.Timer{},
 	}
 	ps := cp.pim
+	ps.SortRoutes()
 	pimIfs := map[int]pim.InterfaceState{}
 	for _, is := range ps.Interfaces {
 		pimIfs[is.Index] = is
@@ -157,6 +158,7 @@ func (cp *snapshotCapture) build() *api.Snapshot {
 			ai.Flags = append(ai.Flags, api.IfNoListener)
 		} else {
 			qs := ifc.mld
+			qs.SortGroups()
 			switch qs.Version {
 			case mld.Version1:
 				ai.MLDVersions = []int{1}
