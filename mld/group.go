@@ -27,6 +27,17 @@ type group struct {
 	// the caller needs no copy of every listener state to find what changed.
 	reportedMode FilterMode
 	gone         []netip.Addr
+
+	spare *source // the source record allocated with the group, until used
+}
+
+// groupAlloc is a group with room for its first source: most groups have one
+// (an SSM receiver's (S,G)), and one allocation instead of three is what
+// taking in 100,000 of them costs least.
+type groupAlloc struct {
+	g     group
+	first source
+	list  [1]*source
 }
 
 // source is a source record (RFC 3810 §7.2). In EXCLUDE mode a stopped timer
@@ -52,7 +63,11 @@ func (q *Querier) newGroup(addr netip.Addr) *group {
 		q.counters.Ignored[IgnoreGroupLimit]++
 		return nil
 	}
-	g := &group{addr: addr}
+	ga := &groupAlloc{}
+	g := &ga.g
+	g.addr = addr
+	g.spare = &ga.first
+	g.sources.list = ga.list[:0]
 	g.filter = timer{kind: timerGroup, g: g}
 	g.compat = timer{kind: timerCompat, g: g}
 	g.rexmit = timer{kind: timerRexmit, g: g}
@@ -101,7 +116,12 @@ func (q *Querier) setSource(g *group, addr netip.Addr, at time.Duration) *source
 			q.counters.Ignored[IgnoreSourceLimit]++
 			return nil
 		}
-		s = &source{addr: addr}
+		if s = g.spare; s != nil {
+			g.spare = nil
+			*s = source{addr: addr}
+		} else {
+			s = &source{addr: addr}
+		}
 		s.timer = timer{kind: timerSource, g: g, s: s}
 		g.sources.add(s)
 		q.nsources++
@@ -414,18 +434,37 @@ func (q *Querier) groupTimerExpired(n time.Duration, g *group) {
 
 // listener returns the forwarding view of g (RFC 3810 §6.3).
 func (q *Querier) listener(g *group) Listener {
+	l, _ := q.listenerIn(g, nil)
+	return l
+}
+
+// listenerIn is listener with the source list appended to arena (returned
+// grown) and the Listener's Sources a full slice of that part.
+func (q *Querier) listenerIn(g *group, arena []netip.Addr) (Listener, []netip.Addr) {
 	l := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.mode}
 	if g.deleted {
 		l.Mode = Include
-		return l
+		return l, arena
 	}
+	from := len(arena)
 	for s := range g.sources.all() {
 		if listed(g, s) {
-			l.Sources = append(l.Sources, s.addr)
+			arena = append(arena, s.addr)
 		}
 	}
-	slices.SortFunc(l.Sources, netip.Addr.Compare)
-	return l
+	l.Sources = carveSorted(arena, from)
+	return l, arena
+}
+
+// carveSorted returns arena[from:] sorted, capped so that appending to it
+// cannot overwrite what follows; nil when empty.
+func carveSorted(arena []netip.Addr, from int) []netip.Addr {
+	if len(arena) == from {
+		return nil
+	}
+	part := arena[from:len(arena):len(arena)]
+	slices.SortFunc(part, netip.Addr.Compare)
+	return part
 }
 
 // listed reports whether s is in g's listener source list: requested in
@@ -434,31 +473,37 @@ func listed(g *group, s *source) bool {
 	return !g.deleted && (g.mode == Include || !s.timer.running())
 }
 
-// reported returns the listener state of g's last ListenerChange and marks
-// the current state as reported.
-func (q *Querier) reported(g *group) Listener {
-	was := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.reportedMode, Sources: g.gone}
+// reportedIn returns the listener state of g's last ListenerChange (its
+// sources appended to arena, returned grown) and marks the current state as
+// reported.
+func (q *Querier) reportedIn(g *group, arena []netip.Addr) (Listener, []netip.Addr) {
+	was := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.reportedMode}
+	from := len(arena)
+	arena = append(arena, g.gone...)
 	for s := range g.sources.all() {
 		if s.reported {
-			was.Sources = append(was.Sources, s.addr)
+			arena = append(arena, s.addr)
 		}
 		s.reported = listed(g, s)
 	}
-	slices.SortFunc(was.Sources, netip.Addr.Compare)
+	was.Sources = carveSorted(arena, from)
 	g.gone = nil
 	g.reportedMode = g.mode
 	if g.deleted {
 		g.reportedMode = Include
 	}
-	return was
+	return was, arena
 }
 
-// flush appends a change for each group whose listener state changed.
+// flush appends a change for each group whose listener state changed. The
+// changes' source lists share out's address array.
 func (q *Querier) flush(out *Output) {
 	for i, g := range q.dirty {
 		g.dirty = false
-		l := q.listener(g)
-		out.Changes = append(out.Changes, ListenerChange{Listener: l, Was: q.reported(g)})
+		var ch ListenerChange
+		ch.Listener, out.addrs = q.listenerIn(g, out.addrs)
+		ch.Was, out.addrs = q.reportedIn(g, out.addrs)
+		out.Changes = append(out.Changes, ch)
 		q.dirty[i] = nil
 	}
 	q.dirty = q.dirty[:0]

@@ -90,8 +90,11 @@ type Output struct {
 	// link-local address, hop limit 1, with a Router Alert option.
 	Packets []stack.OutPacket
 	// Changes are listener states that changed, in order; a later entry for
-	// the same group supersedes an earlier one.
+	// the same group supersedes an earlier one. Their source lists share
+	// addrs: they stay valid until Reset.
 	Changes []ListenerChange
+
+	addrs []netip.Addr
 }
 
 // Reset empties o, keeping its capacity.
@@ -100,4 +103,5 @@ func (o *Output) Reset() {
 	clear(o.Changes)
 	o.Packets = o.Packets[:0]
 	o.Changes = o.Changes[:0]
+	o.addrs = o.addrs[:0]
 }

@@ -3,6 +3,7 @@ package mld
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,7 +39,9 @@ func TestWasIsThePreviouslyReportedState(t *testing.T) {
 				if diff := cmp.Diff(want, ch.Was, addrCmp, cmpopts.EquateEmpty()); diff != "" {
 					t.Fatalf("seed %d, %s: Was of %v (-previously reported +Was):\n%s", seed, step, ch.Group, diff)
 				}
-				last[ch.Group] = ch.Listener
+				l := ch.Listener
+				l.Sources = slices.Clone(l.Sources) // valid only until out.Reset
+				last[ch.Group] = l
 			}
 			out.Reset()
 		}
@@ -70,5 +73,27 @@ func TestWasIsThePreviouslyReportedState(t *testing.T) {
 				t.Fatalf("seed %d: after Close, %v still reported as %+v", seed, g, l)
 			}
 		}
+	}
+}
+
+// The source lists of a flush's changes share the Output's array; a second
+// flush into the same Output (the caller gathers several calls before
+// consuming) must not overwrite the first one's lists.
+func TestChangesOfSeveralCallsInOneOutputStayIntact(t *testing.T) {
+	q := newTestQuerier(t, Config{})
+	var out Output
+	q.HandlePacket(t0, reportPacket(rec(AllowNewSources, grp, s1, s2)), &out)
+	q.HandlePacket(t0, reportPacket(rec(AllowNewSources, grp, s3), rec(AllowNewSources, netip.MustParseAddr("ff0e::99"), s4, s5)), &out)
+	want := [][]netip.Addr{{s1, s2}, {s1, s2, s3}, {s4, s5}}
+	if len(out.Changes) != len(want) {
+		t.Fatalf("changes = %d, want %d", len(out.Changes), len(want))
+	}
+	for i, ch := range out.Changes {
+		if diff := cmp.Diff(want[i], ch.Sources, addrCmp); diff != "" {
+			t.Errorf("change %d sources (-want +got):\n%s", i, diff)
+		}
+	}
+	if diff := cmp.Diff([]netip.Addr{s1, s2}, out.Changes[1].Was.Sources, addrCmp); diff != "" {
+		t.Errorf("second change's Was (-want +got):\n%s", diff)
 	}
 }
