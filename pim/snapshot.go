@@ -142,7 +142,7 @@ func (r *Router) Capture(now time.Time) Snapshot {
 	// Index lists and per-interface states of all routes share a few large
 	// arrays: at 100,000 routes this copy runs on the event loop.
 	arena := make([]int, 0, 2*len(r.routes)+16)
-	var perIf []RouteInterfaceState
+	perIf := make([]RouteInterfaceState, 0, len(r.routes)+8)
 	for _, rt := range r.routes {
 		var fc ForwardingChange
 		fc, arena = r.forwardingIn(rt, arena)

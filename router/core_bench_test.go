@@ -328,3 +328,52 @@ func BenchmarkCoreIntakeFRRShape(b *testing.B) {
 		})
 	}
 }
+
+// frrShapeRouter is a router whose host has joined n SSM (S,G), one source
+// each, in reports of 39 records (the shape of BenchmarkCoreIntakeFRRShape).
+func frrShapeRouter(b *testing.B, n int) (*lab, *coreRunner) {
+	l := newLab(b)
+	l.addHost("src", "s0", "2001:db8:1::2/64")
+	r := l.addRouter("r1", "s0", "lan")
+	h := l.addHost("h", "lan", "")
+	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+	l.start()
+	l.run(adjacency)
+	for off := 0; off < n; off += 39 {
+		var recs []mld.Record
+		for i := off; i < min(off+39, n); i++ {
+			grp := netip.AddrFrom16([16]byte{0xff, 0x3e, 11: byte(i >> 16), 12: 0xbe, 13: 0x0c, 14: byte(i >> 8), 15: byte(i)})
+			src := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 15: byte(0x10 + i%16)})
+			recs = append(recs, mld.Record{Type: mld.AllowNewSources, Group: grp, Sources: []netip.Addr{src}})
+		}
+		h.send(recs...)
+	}
+	l.run(10 * time.Millisecond)
+	if r.core.mfib.Len() < n {
+		b.Fatalf("mfib holds %d entries after %d (S,G) joins", r.core.mfib.Len(), n)
+	}
+	return l, r
+}
+
+// BenchmarkSnapshot50k: a whole snapshot of a router holding 50,000 (S,G)
+// (MLD groups and routes): "capture" is the part that runs on the event loop
+// (what holds the protocols up), "build" the conversion to the API's form,
+// which the daemon runs off the loop.
+func BenchmarkSnapshot50k(b *testing.B) {
+	l, r := frrShapeRouter(b, 50_000)
+	b.Run("capture", func(b *testing.B) {
+		for range b.N {
+			r.core.CaptureSnapshot(l.now(), nil)
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			build := r.core.CaptureSnapshot(l.now(), nil)
+			b.StartTimer()
+			if s := build(); len(s.Routes) < 50_000 {
+				b.Fatalf("snapshot has %d routes", len(s.Routes))
+			}
+		}
+	})
+}
