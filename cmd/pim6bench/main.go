@@ -38,6 +38,8 @@ func main() {
 		err = mldscale(os.Args[2:])
 	case "pimscale":
 		err = pimscale(os.Args[2:])
+	case "faults":
+		err = faults(os.Args[2:])
 	default:
 		usage()
 	}
@@ -49,6 +51,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: pim6bench throughput [-oifs 1,4] [-seconds 3] [-size 64] [-rate PPS] [-runs N] [-search]")
+	fmt.Fprintln(os.Stderr, "       pim6bench mldscale|pimscale [-n 10000,50000] [-runs N]")
+	fmt.Fprintln(os.Stderr, "       pim6bench faults [-mib 256] [-runs 3]   (cost of a first page touch)")
 	flag.PrintDefaults()
 	os.Exit(2)
 }
