@@ -11,24 +11,40 @@ import (
 // records, and the MLDv1 compatibility timer.
 type group struct {
 	addr    netip.Addr
-	mode    FilterMode
 	sources sourceSet
-	filter  timer // Multicast Address Timer: runs only in EXCLUDE mode (§7.2.3)
-	compat  timer // Older Version Host Present timer (§8.3.2)
-	rexmit  timer // next retransmission of specific queries (§7.6.3)
+	filter  timer       // Multicast Address Timer: runs only in EXCLUDE mode (§7.2.3)
+	x       *groupExtra // nil until the group needs one of its rarer timers
+	spare   *source     // the source record allocated with the group, until used
 
 	srcQueries   int32 // sources with a retransmission count above zero
+	mode         FilterMode
 	groupQueries uint8 // Multicast Address Specific Queries still to send
 	dirty        bool  // listener state changed since the last flush
 	deleted      bool
 	// reportedMode and the sources' reported bits are the listener state of
-	// the last ListenerChange; gone lists the sources reported then whose
+	// the last ListenerChange; x.gone lists the sources reported then whose
 	// records were deleted since. Together they give ListenerChange.Was, so
 	// the caller needs no copy of every listener state to find what changed.
 	reportedMode FilterMode
-	gone         []netip.Addr
+}
 
-	spare *source // the source record allocated with the group, until used
+// groupExtra is the part of a group record most groups never use (MLDv1
+// hosts, specific-query retransmissions, deleted reported sources), kept
+// apart so that the common record stays small.
+type groupExtra struct {
+	compat timer // Older Version Host Present timer (§8.3.2)
+	rexmit timer // next retransmission of specific queries (§7.6.3)
+	gone   []netip.Addr
+}
+
+// extra returns g's rarer state, creating it on first use.
+func (g *group) extra() *groupExtra {
+	if g.x == nil {
+		g.x = &groupExtra{}
+		g.x.compat = timer{kind: timerCompat, g: g}
+		g.x.rexmit = timer{kind: timerRexmit, g: g}
+	}
+	return g.x
 }
 
 // groupAlloc is a group with room for its first source: most groups have one
@@ -53,7 +69,7 @@ type source struct {
 
 // v1Compat reports whether the group is in MLDv1 compatibility mode.
 func (q *Querier) v1Compat(g *group) bool {
-	return q.cfg.Version == Version1 || g.compat.running()
+	return q.cfg.Version == Version1 || (g.x != nil && g.x.compat.running())
 }
 
 // newGroup creates a record in INCLUDE {} (the state of every group nobody
@@ -69,8 +85,6 @@ func (q *Querier) newGroup(addr netip.Addr) *group {
 	g.spare = &ga.first
 	g.sources.list = ga.list[:0]
 	g.filter = timer{kind: timerGroup, g: g}
-	g.compat = timer{kind: timerCompat, g: g}
-	g.rexmit = timer{kind: timerRexmit, g: g}
 	q.groups[addr] = g
 	return g
 }
@@ -79,14 +93,17 @@ func (q *Querier) deleteGroup(g *group) {
 	for s := range g.sources.all() {
 		q.timers.stop(&s.timer)
 		if s.reported {
-			g.gone = append(g.gone, s.addr)
+			x := g.extra()
+			x.gone = append(x.gone, s.addr)
 		}
 	}
 	q.nsources -= g.sources.len()
 	g.sources = sourceSet{}
 	q.timers.stop(&g.filter)
-	q.timers.stop(&g.compat)
-	q.timers.stop(&g.rexmit)
+	if g.x != nil {
+		q.timers.stop(&g.x.compat)
+		q.timers.stop(&g.x.rexmit)
+	}
 	delete(q.groups, g.addr)
 	g.deleted = true
 	q.markDirty(g)
@@ -150,7 +167,8 @@ func (q *Querier) deleteSource(g *group, s *source) {
 	g.sources.remove(s)
 	q.nsources--
 	if s.reported {
-		g.gone = append(g.gone, s.addr)
+		x := g.extra()
+		x.gone = append(x.gone, s.addr)
 	}
 }
 
@@ -185,7 +203,7 @@ func (q *Querier) handleV1Report(n time.Duration, addr netip.Addr, out *Output) 
 		return
 	}
 	if g := q.applyRecord(n, ModeIsExclude, addr, nil, out); g != nil {
-		q.timers.set(&g.compat, n+q.ovhpi())
+		q.timers.set(&g.extra().compat, n+q.ovhpi())
 	}
 }
 
@@ -479,7 +497,10 @@ func listed(g *group, s *source) bool {
 func (q *Querier) reportedIn(g *group, arena []netip.Addr) (Listener, []netip.Addr) {
 	was := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.reportedMode}
 	from := len(arena)
-	arena = append(arena, g.gone...)
+	if g.x != nil {
+		arena = append(arena, g.x.gone...)
+		g.x.gone = nil
+	}
 	for s := range g.sources.all() {
 		if s.reported {
 			arena = append(arena, s.addr)
@@ -487,7 +508,6 @@ func (q *Querier) reportedIn(g *group, arena []netip.Addr) (Listener, []netip.Ad
 		s.reported = listed(g, s)
 	}
 	was.Sources = carveSorted(arena, from)
-	g.gone = nil
 	g.reportedMode = g.mode
 	if g.deleted {
 		g.reportedMode = Include

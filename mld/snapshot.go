@@ -91,8 +91,10 @@ func (q *Querier) Capture(now time.Time) Snapshot {
 			Mode:        g.mode,
 			Compat:      Version2,
 			FilterTimer: g.filter.remaining(n),
-			CompatTimer: g.compat.remaining(n),
 			QueriesLeft: int(g.groupQueries),
+		}
+		if g.x != nil {
+			gs.CompatTimer = g.x.compat.remaining(n)
 		}
 		if q.v1Compat(g) {
 			gs.Compat = Version1

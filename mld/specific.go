@@ -107,8 +107,8 @@ func (q *Querier) emitSourceQueryList(g *group, srcs []netip.Addr, suppress bool
 }
 
 func (q *Querier) armRetransmit(n time.Duration, g *group) {
-	if (g.groupQueries > 0 || g.srcQueries > 0) && !g.rexmit.running() {
-		q.timers.set(&g.rexmit, n+q.cfg.LastListenerQueryInterval)
+	if (g.groupQueries > 0 || g.srcQueries > 0) && (g.x == nil || !g.x.rexmit.running()) {
+		q.timers.set(&g.extra().rexmit, n+q.cfg.LastListenerQueryInterval)
 	}
 }
 
