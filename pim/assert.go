@@ -173,13 +173,13 @@ func (r *Router) receiveAssertSG(ifc *iface, rt *route, theirs assertMetric) *do
 // §4.6.1 and §4.6.2.
 func (r *Router) loserReceives(rt *route, d *downstream, theirs, mine assertMetric) {
 	switch {
-	case theirs.better(d.winner):
+	case theirs.better(d.winnerMetric()):
 		// Loser: "Receive Preferred Assert" -> Loser [A2].
 		r.assertLose(rt, d, theirs)
-	case theirs.addr == d.winner.addr && theirs.better(mine) && !theirs.isCancel():
+	case theirs.addr == d.winnerMetric().addr && theirs.better(mine) && !theirs.isCancel():
 		// Loser: "Receive Acceptable Assert from Current Winner" -> Loser [A2].
 		r.assertLose(rt, d, theirs)
-	case theirs.addr == d.winner.addr:
+	case theirs.addr == d.winnerMetric().addr:
 		// Loser: "Receive Inferior Assert or AssertCancel from Current
 		// Winner" -> NoInfo [A5].
 		r.assertToNoInfo(d)
@@ -198,9 +198,10 @@ func (r *Router) assertWin(rt *route, d *downstream, ifc *iface) {
 func (r *Router) assertWinFor(rt *route, d *downstream, ifc *iface, source netip.Addr) {
 	wasLoser := d.as == assertLoser
 	d.as = assertWinner
-	d.winner = rt.winnerMetric(ifc)
-	r.timers.set(&d.at, r.after(r.cfg.AssertTime-r.cfg.AssertOverrideInterval))
-	r.sendAssert(ifc, rt.grp, source, d.winner)
+	x := d.extra()
+	x.winner = rt.winnerMetric(ifc)
+	r.timers.set(&x.at, r.after(r.cfg.AssertTime-r.cfg.AssertOverrideInterval))
+	r.sendAssert(ifc, rt.grp, source, x.winner)
 	r.markDirty(rt)
 	if wasLoser && d.ifindex == rt.rpfIf {
 		r.setRPFPrime(rt, r.computeRPFPrime(rt), true)
@@ -211,8 +212,9 @@ func (r *Router) assertWinFor(rt *route, d *downstream, ifc *iface, source netip
 // Assert Timer to Assert_Time.
 func (r *Router) assertLose(rt *route, d *downstream, winner assertMetric) {
 	d.as = assertLoser
-	d.winner = winner
-	r.timers.set(&d.at, r.after(r.cfg.AssertTime))
+	x := d.extra()
+	x.winner = winner
+	r.timers.set(&x.at, r.after(r.cfg.AssertTime))
 	r.markDirty(rt)
 	if d.ifindex == rt.rpfIf {
 		// The winner becomes RPF'(S,G) (§4.5.7) or RPF'(*,G) (§4.5.6).
@@ -228,8 +230,10 @@ func (r *Router) assertToNoInfo(d *downstream) {
 	}
 	wasLoser := d.as == assertLoser
 	d.as = assertNoInfo
-	d.winner = assertMetric{}
-	r.timers.stop(&d.at)
+	if d.x != nil {
+		d.x.winner = assertMetric{}
+	}
+	r.stopAssertTimer(d)
 	rt := d.rt
 	r.markDirty(rt)
 	if wasLoser && d.ifindex == rt.rpfIf {
@@ -320,7 +324,7 @@ func (r *Router) updateAssertPredicates(rt *route) {
 				r.assertToNoInfo(d)
 			}
 		case assertLoser:
-			if !r.assertTrackingDesired(rt, ifc) || r.myAssertMetric(rt, ifc).better(d.winner) {
+			if !r.assertTrackingDesired(rt, ifc) || r.myAssertMetric(rt, ifc).better(d.winnerMetric()) {
 				r.assertToNoInfo(d)
 			}
 		}

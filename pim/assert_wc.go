@@ -3,8 +3,9 @@ package pim
 import "net/netip"
 
 // The (*,G) Assert state machine (RFC 7761 §4.6.2) runs on the (*,G) entry's
-// per-interface state (downstream.as, .at, .winner), the same fields the
-// (S,G) machine uses on an (S,G) entry: it costs nothing for groups without a
+// per-interface state (downstream.as, and the Assert Timer and winner in its
+// extra), the same fields the (S,G) machine uses on an (S,G) entry: it costs
+// nothing for groups without a
 // (*,G) entry (SSM), and the olist macros (lost_assert, pim_include) and
 // RPF'(*,G) (§4.5.6) read it exactly as they read the (S,G) state.
 

@@ -168,7 +168,7 @@ func (r *Router) downstreamJoin(ifc *iface, s, g netip.Addr, holdtime time.Durat
 		// PrunePending -> Join: stop the PrunePending Timer; Expiry Timer at
 		// max(current, HoldTime).
 		d.jp = jpJoin
-		r.timers.stop(&d.ppt)
+		r.stopPrunePending(d)
 		r.setExpiry(d, holdtime, forever, true)
 		r.markDirty(rt)
 	}
@@ -204,7 +204,7 @@ func (r *Router) downstreamPrune(ifc *iface, s, g netip.Addr) {
 	d.jp = jpPrunePending
 	r.markDirty(rt)
 	if len(ifc.nbrs) > 1 {
-		r.timers.set(&d.ppt, r.after(r.jpOverrideInterval(ifc)))
+		r.timers.set(&d.extra().ppt, r.after(r.jpOverrideInterval(ifc)))
 		return
 	}
 	r.prunePendingExpired(d)
@@ -217,7 +217,7 @@ func (r *Router) prunePendingExpired(d *downstream) {
 		return
 	}
 	d.jp = jpNoInfo
-	r.timers.stop(&d.ppt)
+	r.stopPrunePending(d)
 	r.timers.stop(&d.et)
 	r.markDirty(d.rt)
 	if ifc := r.ifs[d.ifindex]; ifc != nil && len(ifc.nbrs) > 1 {
@@ -233,7 +233,7 @@ func (r *Router) expiryTimerExpired(d *downstream) {
 		return
 	}
 	d.jp = jpNoInfo
-	r.timers.stop(&d.ppt)
+	r.stopPrunePending(d)
 	r.markDirty(d.rt)
 }
 

@@ -3,6 +3,7 @@ package pim
 import (
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // sgKey identifies an (S,G) entry; S is :: for (*,G).
@@ -161,15 +162,71 @@ type downstream struct {
 	rt      *route
 	ifindex int
 
-	jp  jpState
-	et  timer // Expiry Timer
-	ppt timer // PrunePending Timer
-
+	et    timer // Expiry Timer
+	x     *downstreamExtra
+	jp    jpState
 	local MembershipMode
+	as    assertState
+}
 
-	as     assertState
+// downstreamExtra is the per-interface state only LANs with several routers
+// need (a Prune waiting for an override, Asserts): allocated on first use, so
+// that the common entry (one downstream interface, a local listener or a
+// Join) stays small.
+type downstreamExtra struct {
+	ppt    timer        // PrunePending Timer
 	at     timer        // Assert Timer
 	winner assertMetric // AssertWinner and AssertWinnerMetric (valid when as != NoInfo)
+}
+
+// extra returns d's LAN state, creating it on first use.
+func (d *downstream) extra() *downstreamExtra {
+	if d.x == nil {
+		d.x = &downstreamExtra{}
+		d.x.ppt.kind, d.x.ppt.owner = timerPrunePending, d
+		d.x.at.kind, d.x.at.owner = timerAssert, d
+	}
+	return d.x
+}
+
+// winnerMetric is AssertWinner and AssertWinnerMetric (zero in NoInfo).
+func (d *downstream) winnerMetric() assertMetric {
+	if d.x == nil {
+		return assertMetric{}
+	}
+	return d.x.winner
+}
+
+func (d *downstream) prunePendingLeft(now int64) time.Duration {
+	if d.x == nil {
+		return 0
+	}
+	return d.x.ppt.remaining(now)
+}
+
+func (d *downstream) assertTimerLeft(now int64) time.Duration {
+	if d.x == nil {
+		return 0
+	}
+	return d.x.at.remaining(now)
+}
+
+func (r *Router) stopPrunePending(d *downstream) {
+	if d.x != nil {
+		r.timers.stop(&d.x.ppt)
+	}
+}
+
+func (r *Router) stopAssertTimer(d *downstream) {
+	if d.x != nil {
+		r.timers.stop(&d.x.at)
+	}
+}
+
+func (r *Router) stopDownstreamTimers(d *downstream) {
+	r.timers.stop(&d.et)
+	r.stopPrunePending(d)
+	r.stopAssertTimer(d)
 }
 
 func (d *downstream) expire(r *Router, t *timer) {
@@ -231,17 +288,13 @@ func (r *Router) ensureDownstream(rt *route, ifindex int) *downstream {
 	}
 	*d = downstream{rt: rt, ifindex: ifindex}
 	d.et.kind, d.et.owner = timerExpiry, d
-	d.ppt.kind, d.ppt.owner = timerPrunePending, d
-	d.at.kind, d.at.owner = timerAssert, d
 	rt.ds = append(rt.ds, d)
 	return d
 }
 
 // dropDownstream removes rt's state on one interface (the interface went away).
 func (r *Router) dropDownstream(rt *route, d *downstream) {
-	r.timers.stop(&d.et)
-	r.timers.stop(&d.ppt)
-	r.timers.stop(&d.at)
+	r.stopDownstreamTimers(d)
 	rt.ds = slices.DeleteFunc(rt.ds, func(x *downstream) bool { return x == d })
 	r.markDirty(rt)
 }
@@ -250,9 +303,7 @@ func (r *Router) stopRouteTimers(rt *route) {
 	r.timers.stop(&rt.jt)
 	r.timers.stop(&rt.kat)
 	for _, d := range rt.ds {
-		r.timers.stop(&d.et)
-		r.timers.stop(&d.ppt)
-		r.timers.stop(&d.at)
+		r.stopDownstreamTimers(d)
 	}
 	if rt.rpt != nil {
 		r.stopRptTimers(rt.rpt)
@@ -265,9 +316,7 @@ func (r *Router) stopRouteTimers(rt *route) {
 func (r *Router) collect(rt *route) (deleted bool) {
 	rt.ds = slices.DeleteFunc(rt.ds, func(d *downstream) bool {
 		if d.idle() {
-			r.timers.stop(&d.et)
-			r.timers.stop(&d.ppt)
-			r.timers.stop(&d.at)
+			r.stopDownstreamTimers(d)
 			return true
 		}
 		return false

@@ -44,7 +44,7 @@ func (r *Router) computeRPFPrime(rt *route) *neighbor {
 		return nil
 	}
 	if d := rt.downstream(rt.rpfIf); d != nil && d.as == assertLoser {
-		return ifc.nbrs[d.winner.addr]
+		return ifc.nbrs[d.winnerMetric().addr]
 	}
 	if !rt.rpfNexthop.IsValid() {
 		return nil
@@ -165,7 +165,7 @@ func (r *Router) neighborRestarted(n *neighbor) {
 
 func (r *Router) forWinner(n *neighbor, f func(d *downstream)) {
 	for _, rt := range r.routes {
-		if d := rt.downstream(n.ifc.index); d != nil && d.as == assertLoser && d.winner.addr == n.addr {
+		if d := rt.downstream(n.ifc.index); d != nil && d.as == assertLoser && d.winnerMetric().addr == n.addr {
 			f(d)
 		}
 	}

@@ -28,7 +28,7 @@ func (r *Router) rpfPrimeRpt(rt *route) *neighbor {
 	}
 	if d := rt.downstream(wc.rpfIf); d != nil && d.as == assertLoser {
 		if ifc := r.ifs[wc.rpfIf]; ifc != nil {
-			return ifc.nbrs[d.winner.addr]
+			return ifc.nbrs[d.winnerMetric().addr]
 		}
 		return nil
 	}

@@ -163,9 +163,9 @@ func (r *Router) Capture(now time.Time) Snapshot {
 		for _, d := range rt.ds {
 			is := RouteInterfaceState{
 				Index: d.ifindex, JoinState: d.jp.String(), Expiry: d.et.remaining(n),
-				PrunePending: d.ppt.remaining(n), Local: d.local.String(), AssertState: d.as.String(),
-				AssertTimer: d.at.remaining(n), AssertWinner: d.winner.addr,
-				WinnerPref: d.winner.pref, WinnerMetric: d.winner.metric,
+				PrunePending: d.prunePendingLeft(n), Local: d.local.String(), AssertState: d.as.String(),
+				AssertTimer: d.assertTimerLeft(n), AssertWinner: d.winnerMetric().addr,
+				WinnerPref: d.winnerMetric().pref, WinnerMetric: d.winnerMetric().metric,
 			}
 			if rt.asmSG() {
 				is.RptJoinState = rptNoInfo.String()
