@@ -73,7 +73,7 @@ func startPim6d(t *testing.T, n *lab.Node, args ...string) *router {
 	})
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("pim6d on %s logged:\n%s", n.Label(), lastLines(p.Output(), 80))
+			t.Logf("pim6d on %s logged:\n%s", n.Label(), crashOrLastLines(p.Output(), 80))
 		}
 	})
 	return r
@@ -121,6 +121,19 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// crashOrLastLines returns, when pim6d panicked or died of a fatal error, the
+// log from there on (the message and the crashing goroutine come first in a
+// Go crash dump), else the last n lines.
+func crashOrLastLines(s string, n int) string {
+	for _, mark := range []string{"\npanic: ", "\nfatal error: "} {
+		if i := strings.Index(s, mark); i >= 0 {
+			crash := strings.Split(s[i+1:], "\n")
+			return strings.Join(crash[:min(len(crash), 2*n)], "\n")
+		}
+	}
+	return lastLines(s, n)
 }
 
 func lastLines(s string, n int) string {

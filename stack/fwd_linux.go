@@ -128,11 +128,11 @@ func (f *Forwarder) SetLinks(links []Link) {
 			want[l.Index] = l
 		}
 	}
+	var gone []*ring
 	for idx, r := range f.rings {
 		if _, ok := want[idx]; !ok {
-			r.close()
+			gone = append(gone, r)
 			delete(f.rings, idx)
-			f.log.Info("stopped forwarding on link", "link", r.link.name)
 		}
 	}
 	table := make(map[int]*fwdLink, len(want))
@@ -155,7 +155,14 @@ func (f *Forwarder) SetLinks(links []Link) {
 		r.link = fl
 		table[idx] = fl
 	}
+	// Publish the links without the gone ones before closing those: another
+	// ring's goroutine may be copying a packet to one of them right now, with
+	// the old table (its transmit ring refuses frames once closed).
 	f.core.setLinks(table)
+	for _, r := range gone {
+		r.close()
+		f.log.Info("stopped forwarding on link", "link", r.link.name)
+	}
 	for _, r := range f.rings {
 		r.start(f.core)
 	}
@@ -219,6 +226,7 @@ type ring struct {
 // write() per copy.
 type txRing struct {
 	mu        sync.Mutex
+	closed    bool // under mu: mem is unmapped, fd closed
 	fd        int
 	mem       []byte
 	frameSize int
@@ -277,6 +285,9 @@ func (t *txRing) queue(frame []byte) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return unix.ENETDOWN // the link went away while a copy was on its way
+	}
 	slot := t.mem[t.cur*t.frameSize : (t.cur+1)*t.frameSize]
 	status := (*uint32)(unsafe.Pointer(&slot[0]))
 	if atomic.LoadUint32(status) != unix.TP_STATUS_AVAILABLE {
@@ -299,7 +310,7 @@ func (t *txRing) queue(frame []byte) error {
 
 func (t *txRing) flush() {
 	t.mu.Lock()
-	if t.pending > 0 {
+	if t.pending > 0 && !t.closed {
 		t.flushLocked()
 	}
 	t.mu.Unlock()
@@ -316,9 +327,18 @@ func (t *txRing) flushLocked() {
 	t.pending = 0
 }
 
+// close unmaps the ring once no copy is being queued on it; later copies
+// are refused (queue returns ENETDOWN).
 func (t *txRing) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	t.closed = true
 	unix.Munmap(t.mem)
 	unix.Close(t.fd)
+	t.mem = nil
 }
 
 // multicastFilter passes IPv6 frames to a multicast destination of scope wider

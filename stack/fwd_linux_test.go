@@ -295,3 +295,78 @@ func TestLinuxForwarderTuningOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestLinuxForwarderSurvivesOifRemovedUnderTraffic takes an outgoing link
+// away and back, many times, while a sender keeps the forwarder copying
+// packets to it. The link's transmit ring is unmapped when it goes: a copy
+// on its way to it at that moment must be dropped and counted, never written
+// into the unmapped ring (which killed pim6d with SIGSEGV in the link-flap
+// lab test).
+func TestLinuxForwarderSurvivesOifRemovedUnderTraffic(t *testing.T) {
+	f := newFwdLab(t, 2, 0)
+	links := linksIn(t, f.r)
+	src := netip.MustParseAddr("2001:db8:1::10")
+	group := netip.MustParseAddr("ff3e::4321:1234")
+	tb := stack.NewTable()
+	if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
+		IIF: links["up0"].Index, OIFs: sortedInts(links["down0"].Index, links["down1"].Index)}); err != nil {
+		t.Fatal(err)
+	}
+	fw, _ := startForwarder(t, f, tb)
+	var all, without []stack.Link
+	for name, l := range links {
+		all = append(all, l)
+		if name != "down1" {
+			without = append(without, l)
+		}
+	}
+	a := joinAndCount(t, f.rcvs[0], src, group)
+
+	stop := make(chan struct{})
+	sent := make(chan error, 1)
+	go func() {
+		sent <- f.src.Do(func() error {
+			c, err := net.ListenPacket("udp6", "[2001:db8:1::10]:0")
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			p := ipv6.NewPacketConn(c)
+			ifi, err := net.InterfaceByName("eth0")
+			if err != nil {
+				return err
+			}
+			p.SetMulticastInterface(ifi)
+			p.SetMulticastHopLimit(64)
+			dst := &net.UDPAddr{IP: group.AsSlice(), Port: fwdTestPort}
+			buf := make([]byte, 64)
+			for {
+				select {
+				case <-stop:
+					return nil
+				default:
+				}
+				c.WriteTo(buf, dst) // ENOBUFS under this load is fine
+			}
+		})
+	}()
+	for range 300 {
+		fw.SetLinks(without)
+		fw.SetLinks(all)
+	}
+	close(stop)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	// Still forwarding. (Let what was in flight drain first.)
+	time.Sleep(300 * time.Millisecond)
+	before := a.Load()
+	sendFrom(t, f.src, group, 50, 64)
+	time.Sleep(200 * time.Millisecond)
+	if got := waitCount(a, before+50, 3*time.Second) - before; got != 50 {
+		t.Errorf("after the flaps receiver a got %d of 50 datagrams (forwarder %+v)", got, fw.Stats())
+	}
+	if st := fw.Stats(); st.Forwarded == 0 {
+		t.Errorf("forwarder stats %+v: nothing forwarded", st)
+	}
+}
