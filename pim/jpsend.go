@@ -39,7 +39,7 @@ type jpBuilder struct {
 func (r *Router) addEntry(ifc *iface, upstream netip.Addr, rt *route, join bool) {
 	es := wire.EncodedSource{Addr: rt.src, MaskLen: 128, Sparse: true}
 	if rt.wc {
-		es = wire.EncodedSource{Addr: rt.rp, MaskLen: 128, Sparse: true, WC: true, RPT: true}
+		es = wire.EncodedSource{Addr: r.rpOfWC(rt), MaskLen: 128, Sparse: true, WC: true, RPT: true}
 	}
 	r.addSource(ifc, upstream, rt.grp, es, join)
 	if rt.wc && join {

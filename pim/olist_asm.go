@@ -9,6 +9,7 @@ import "net/netip"
 // (S,G) entries. SSM entries are never indexed (no (*,G) in the SSM range).
 type asmGroup struct {
 	wc   *route
+	rp   netip.Addr // RP(G) of the (*,G) entry (invalid: none known)
 	srcs map[[16]byte]*route
 	// nrpt counts the srcs holding (S,G,rpt) state, so that a Join(*,G)
 	// refresh skips the scan of a group where no source is pruned.
@@ -34,6 +35,24 @@ func (r *Router) indexRoute(rt *route) {
 		ag.srcs = make(map[[16]byte]*route)
 	}
 	ag.srcs[rt.src.As16()] = rt
+}
+
+// rpOfWC is RP(G) for a (*,G) entry, as last resolved (invalid: none).
+func (r *Router) rpOfWC(rt *route) netip.Addr {
+	if ag := r.groups[rt.grp.As16()]; ag != nil {
+		return ag.rp
+	}
+	return netip.Addr{}
+}
+
+// setRP records RP(G) for a (*,G) entry (indexed already).
+func (r *Router) setRP(rt *route, rp netip.Addr) {
+	if ag := r.groups[rt.grp.As16()]; ag != nil {
+		if rp.IsValid() {
+			rp = rp.WithZone("")
+		}
+		ag.rp = rp
+	}
 }
 
 // unindexRoute removes a deleted ASM entry from its group's index.

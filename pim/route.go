@@ -30,8 +30,7 @@ func (s upState) String() string {
 // Small fields are grouped to keep the struct (co-allocated with its first
 // downstream state, routeAlloc) inside one allocation size class.
 type route struct {
-	src, grp netip.Addr // src is :: for (*,G)
-	rp       netip.Addr // RP(G) for (*,G)
+	src, grp netip.Addr // src is :: for (*,G); RP(G) is in the group's asmGroup
 
 	// MRIB toward S, from Config.RPF.
 	rpfIf      int
@@ -257,20 +256,19 @@ func (r *Router) ensureRoute(s, g netip.Addr) *route {
 	ra := &routeAlloc{}
 	rt := &ra.route
 	rt.src, rt.grp, rt.ssm = s, g, r.cfg.IsSSM(g)
-	if s.IsUnspecified() {
-		rt.wc = true
-		if rp, ok := r.rpOf(g); ok {
-			rt.rp = rp.WithZone("")
-		}
-	}
+	rt.wc = s.IsUnspecified()
 	rt.ds = rt.dsBuf[:0]
 	rt.spare = &ra.first
 	rt.jt.kind, rt.jt.owner = timerJoin, rt
 	rt.kat.kind, rt.kat.owner = timerKeepalive, rt
+	r.routes[k] = rt
+	r.indexRoute(rt) // before the RPF: a (*,G) entry's RP(G) is kept in the index
+	if rt.wc {
+		rp, _ := r.rpOf(g)
+		r.setRP(rt, rp)
+	}
 	r.resolveRPF(rt)
 	rt.rpfPrime = r.computeRPFPrime(rt)
-	r.routes[k] = rt
-	r.indexRoute(rt)
 	r.markDirty(rt)
 	return rt
 }

@@ -11,7 +11,7 @@ func (r *Router) resolveRPF(rt *route) {
 	target := rt.src
 	if rt.wc {
 		// (*,G): RPF toward RP(G) (§4.5.6 RPF'(*,G)).
-		target = rt.rp
+		target = r.rpOfWC(rt)
 	}
 	if !target.IsValid() {
 		rt.rpfOK, rt.rpfIf, rt.rpfNexthop, rt.mribPref, rt.mribMetric = false, 0, netip.Addr{}, 0, 0
@@ -98,11 +98,11 @@ func (r *Router) RouteChanged(now time.Time, prefix netip.Prefix) {
 			if !ok {
 				rp = netip.Addr{}
 			}
-			rt.rp = rp.WithZone("")
+			r.setRP(rt, rp)
 		}
 		target := rt.src
 		if rt.wc {
-			target = rt.rp
+			target = r.rpOfWC(rt)
 		}
 		if prefix.IsValid() && !prefix.Contains(target) {
 			continue
