@@ -142,18 +142,25 @@ func Run(ctx context.Context, opts Options) (err error) {
 	return nil
 }
 
+// slowLoop is how long one turn of the event loop may take before the
+// daemon says so: a turn that long delays every protocol timer (Hellos,
+// queries, Join/Prune refreshes) by as much.
+const slowLoop = 100 * time.Millisecond
+
 func (d *daemon) loop(ctx context.Context) {
 	events := d.st.Events()
 	// One timer, re-armed after every input to the core's earliest deadline.
 	timer := d.clk.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		var due time.Time
 		if d.core != nil {
 			next := d.core.NextDeadline()
 			switch {
 			case next.IsZero():
 				timer.Reset(time.Hour)
 			default:
+				due = next
 				timer.Reset(max(next.Sub(d.clk.Now()), 0))
 			}
 		}
@@ -165,16 +172,33 @@ func (d *daemon) loop(ctx context.Context) {
 				d.log.Error("stack event channel closed")
 				return
 			}
+			start := d.clk.Now()
 			d.event(ev)
+			d.noteSlow("stack event", start)
 		case <-timer.C():
-			if d.core != nil {
-				d.core.Tick(d.clk.Now())
+			now := d.clk.Now()
+			if late := now.Sub(due); !due.IsZero() && late > slowLoop {
+				d.log.Warn("protocol timers ran late", "late", late.Round(time.Millisecond))
 			}
+			if d.core != nil {
+				d.core.Tick(now)
+			}
+			d.noteSlow("protocol timers", now)
 		case <-d.opts.Reload:
 			d.reload()
 		case f := <-d.calls:
+			start := d.clk.Now()
 			f()
+			d.noteSlow("control request", start)
 		}
+	}
+}
+
+// noteSlow warns when one turn of the loop, begun at start, took longer
+// than slowLoop.
+func (d *daemon) noteSlow(what string, start time.Time) {
+	if took := d.clk.Now().Sub(start); took > slowLoop {
+		d.log.Warn("event loop held", "by", what, "for", took.Round(time.Millisecond))
 	}
 }
 

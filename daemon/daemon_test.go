@@ -422,3 +422,46 @@ func TestCoreSeam(t *testing.T) {
 		t.Errorf("core not closed at shutdown")
 	}
 }
+
+// slowCore takes its time over every stack event and has a timer due just
+// after the first one arrives.
+type slowCore struct {
+	recordingCore
+	hold time.Duration
+	mu2  sync.Mutex
+	due  time.Time
+}
+
+func (c *slowCore) HandleEvent(now time.Time, ev any) {
+	c.mu2.Lock()
+	c.due = now.Add(10 * time.Millisecond)
+	c.mu2.Unlock()
+	time.Sleep(c.hold)
+}
+
+func (c *slowCore) NextDeadline() time.Time {
+	c.mu2.Lock()
+	defer c.mu2.Unlock()
+	return c.due
+}
+
+func (c *slowCore) Tick(now time.Time) {
+	c.mu2.Lock()
+	defer c.mu2.Unlock()
+	if !now.Before(c.due) {
+		c.due = time.Time{}
+	}
+}
+
+// A turn of the event loop that holds up the protocols (here a stack event
+// the core takes 250 ms over) is logged with what held it, and the timers it
+// delayed are logged as late: an operator sees why a Hello or a query went
+// out late.
+func TestSlowEventLoopTurnsAreLogged(t *testing.T) {
+	core := &slowCore{hold: 250 * time.Millisecond}
+	h := start(t, "", func(time.Time, stack.Stack, *config.Config, *slog.Logger) (Core, error) { return core, nil })
+	h.log.waitFor(t, "pim6d running")
+	h.st.events <- stack.AddrEvent{Addr: stack.Addr{LinkIndex: 2, Prefix: netip.MustParsePrefix("2001:db8:9::1/64")}}
+	h.log.waitFor(t, `msg="event loop held" by="stack event"`)
+	h.log.waitFor(t, `msg="protocol timers ran late"`)
+}

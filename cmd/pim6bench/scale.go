@@ -588,6 +588,13 @@ func withScaleLab(bins scaleBins, config string, f func(*scaleEnv) error) error 
 	}
 	defer os.RemoveAll(e.dir)
 	ferr := f(e)
+	// pim6d runs at log level warn: what it warned about (a slow event
+	// loop, late timers) explains a figure, so it goes to stderr.
+	for _, line := range strings.Split(e.d.Output(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			fmt.Fprintln(os.Stderr, "pim6d:", line)
+		}
+	}
 	if err := e.d.Stop(); err != nil && ferr == nil && !errors.Is(err, lab.ErrTimeout) {
 		// pim6d's exit status after SIGTERM is informative only.
 		fmt.Fprintf(os.Stderr, "pim6d exit: %v\n", err)
