@@ -97,6 +97,7 @@ func mcjoin(args []string) error {
 	ifname := fs.String("if", "eth0", "interface")
 	group := fs.String("group", "", "group")
 	source := fs.String("source", "", "source (empty: any-source join)")
+	exclude := fs.String("exclude", "", "any-source join that blocks this source (MLDv2 EXCLUDE {source})")
 	port := fs.Int("port", 5000, "UDP port")
 	first := fs.Bool("first", false, "wait for the first packet and report its delay")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up on the first packet after this long")
@@ -131,6 +132,11 @@ func mcjoin(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *exclude != "" {
+		if err := p.ExcludeSourceSpecificGroup(ifi, g, &net.UDPAddr{IP: net.ParseIP(*exclude)}); err != nil {
+			return fmt.Errorf("block source %s: %w", *exclude, err)
+		}
 	}
 	if !*first {
 		fmt.Println("joined")

@@ -17,6 +17,7 @@ import (
 	"github.com/pim6d/pim6d/mfib"
 	"github.com/pim6d/pim6d/mld"
 	"github.com/pim6d/pim6d/pim"
+	"github.com/pim6d/pim6d/rp"
 	"github.com/pim6d/pim6d/stack"
 )
 
@@ -40,6 +41,7 @@ type Core struct {
 	// (which does not keep them).
 	membershipBuf []pim.LocalMembership
 
+	rps     *rp.Table // group-to-RP mappings (static, Embedded-RP)
 	mldOut  mld.Output
 	started time.Time
 	errs    map[string]uint64 // send and install errors by kind
@@ -86,8 +88,13 @@ func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger
 		started: now,
 		errs:    map[string]uint64{},
 	}
+	c.rps = rp.NewTable()
+	if err := c.setStaticRPs(cfg); err != nil {
+		return nil, err
+	}
 	p, err := pim.New(pim.Config{
 		RPF:             c.rpf,
+		RP:              c.rpOf,
 		Rand:            o.rand,
 		IsSSM:           cfg.InSSMRange,
 		JoinPrunePeriod: cfg.PIM.JoinPrunePeriod,
@@ -104,6 +111,31 @@ func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger
 	c.reconcile(now)
 	c.flush(now)
 	return c, nil
+}
+
+// rpOf is RP(G) (RFC 7761 §4.7): Embedded-RP for ff7x::/12 groups, else the
+// configured static RPs (longest group match, priority, hash).
+func (c *Core) rpOf(g netip.Addr) (netip.Addr, bool) {
+	e, ok := c.rps.Lookup(g)
+	return e.RP, ok
+}
+
+// setStaticRPs replaces the static part of the RP table with cfg's.
+func (c *Core) setStaticRPs(cfg *config.Config) error {
+	var es []rp.Entry
+	for _, s := range cfg.StaticRP {
+		groups := s.Groups
+		if len(groups) == 0 {
+			groups = []netip.Prefix{netip.MustParsePrefix("ff00::/8")}
+		}
+		for _, g := range groups {
+			es = append(es, rp.Entry{Group: g, RP: s.Address, Origin: rp.OriginStatic})
+		}
+	}
+	if err := c.rps.ReplaceOrigin(rp.OriginStatic, es); err != nil {
+		return fmt.Errorf("static RPs: %w", err)
+	}
+	return nil
 }
 
 // rpf answers PIM's RPF question from the one routing table (RFC 7761 §4.5:
@@ -461,6 +493,13 @@ func (c *Core) debug() bool { return c.log.Enabled(context.Background(), slog.Le
 // MLD settings change without losing state.
 func (c *Core) Reconfigure(now time.Time, cfg *config.Config) {
 	c.cfg = cfg
+	if err := c.setStaticRPs(cfg); err != nil {
+		c.log.Error("static RPs refused, keeping the old ones", "err", err)
+	} else {
+		// RFC 7761 §4.5.6: RP(G) may have changed: (*,G) entries re-resolve
+		// their RPF toward it (an invalid prefix means "every entry").
+		c.pim.RouteChanged(now, netip.Prefix{})
+	}
 	for _, ifc := range c.ifs {
 		if ifc.querier != nil {
 			if icfg, ok := cfg.Interface(ifc.link); ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/pim6d/pim6d/mfib"
 	"github.com/pim6d/pim6d/mld"
 	"github.com/pim6d/pim6d/pim"
+	"github.com/pim6d/pim6d/rp"
 	"github.com/pim6d/pim6d/stack"
 )
 
@@ -32,6 +33,14 @@ type snapshotCapture struct {
 	addrs  []stack.Addr
 	table  *stack.Table // for route counters: safe to read from any goroutine
 	withMF bool
+	rps    []capturedRP
+}
+
+// capturedRP is one group-to-RP mapping with the RPF toward the RP.
+type capturedRP struct {
+	entry    rp.Entry
+	ifindex  int
+	upstream netip.Addr
 }
 
 type capturedIface struct {
@@ -52,6 +61,13 @@ func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool) func(
 	}
 	cp := &snapshotCapture{now: now, want: want, names: map[int]string{}, addrs: c.st.Addrs(), table: c.st.Table()}
 	cp.pim = c.pim.Capture(now) // routes sorted in build, off the loop
+	for _, e := range c.rps.Entries() {
+		crp := capturedRP{entry: e}
+		if ifindex, nh, _, _, ok := c.rpf(e.RP); ok {
+			crp.ifindex, crp.upstream = ifindex, nh
+		}
+		cp.rps = append(cp.rps, crp)
+	}
 	for _, l := range c.st.Links() {
 		cp.names[l.Index] = l.Name
 	}
@@ -208,6 +224,8 @@ func (cp *snapshotCapture) build() *api.Snapshot {
 		s.Interfaces = append(s.Interfaces, ai)
 	}
 
+	s.RPSet = cp.rpSet(name)
+
 	if !cp.want(api.SectionRoutes) && !wantTimers {
 		ps.Routes = nil
 	}
@@ -268,6 +286,39 @@ func (cp *snapshotCapture) build() *api.Snapshot {
 		s.Timers[i].ID = uint64(i + 1)
 	}
 	return s
+}
+
+// rpSet groups the captured mappings by RP, in address order (KAME's RP-Set:
+// each RP with the group prefixes it serves).
+func (cp *snapshotCapture) rpSet(name func(int) string) []api.RP {
+	out := []api.RP{}
+	self := map[netip.Addr]bool{}
+	for _, a := range cp.addrs {
+		self[a.Prefix.Addr().WithZone("")] = true
+	}
+	byRP := map[string]int{}
+	rps := slices.Clone(cp.rps)
+	slices.SortFunc(rps, func(a, b capturedRP) int {
+		return cmp.Or(a.entry.RP.Compare(b.entry.RP), a.entry.Group.Addr().Compare(b.entry.Group.Addr()), cmp.Compare(a.entry.Group.Bits(), b.entry.Group.Bits()))
+	})
+	for _, c := range rps {
+		key := c.entry.RP.String() + "/" + c.entry.Origin.String()
+		i, ok := byRP[key]
+		if !ok {
+			ar := api.RP{Address: c.entry.RP.String(), Origin: c.entry.Origin.String(), Self: self[c.entry.RP], Groups: []api.RPGroup{}}
+			if !ar.Self && c.ifindex != 0 {
+				ar.Interface = name(c.ifindex)
+				if c.upstream.IsValid() && !c.upstream.IsUnspecified() {
+					ar.Upstream = c.upstream.WithZone("").String()
+				}
+			}
+			out = append(out, ar)
+			i = len(out) - 1
+			byRP[key] = i
+		}
+		out[i].Groups = append(out[i].Groups, api.RPGroup{Prefix: c.entry.Group.String(), Priority: int(c.entry.Priority)})
+	}
+	return out
 }
 
 // mergeSorted returns the union of two sorted index lists.

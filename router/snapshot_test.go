@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pim6d/pim6d/api"
+	"github.com/pim6d/pim6d/config"
+	"github.com/pim6d/pim6d/mld"
 	"github.com/pim6d/pim6d/pim"
 	"github.com/pim6d/pim6d/stack"
 )
@@ -114,5 +116,39 @@ func TestSnapshotShowsSGRptEntries(t *testing.T) {
 	}
 	if !slices.Equal(rpt.Pruned, []string{"eth1"}) || !slices.Equal(rpt.OIFs, []string{"eth2"}) {
 		t.Errorf("(S,G,rpt) pruned %v oifs %v, want [eth1] and [eth2]", rpt.Pruned, rpt.OIFs)
+	}
+}
+
+// Static RPs from the configuration reach PIM (RFC 7761 §4.7: RP(G) for
+// the (*,G) machines) and pim6stat's RP-set: a host's any-source join of a
+// group the RP serves makes a (*,G) entry whose iif is toward the RP, and
+// the RP-set lists the RP with its group range and the interface toward it.
+func TestStaticRPReachesPIMAndTheRPSet(t *testing.T) {
+	l := newLab(t)
+	r := l.addRouter("r1", "s0", "lan")
+	l.addHost("src", "s0", "2001:db8:1::2/64")
+	h := l.addHost("h1", "lan", "")
+	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+	rpAddr := netip.MustParseAddr("2001:db8:1::99")
+	r.cfg.StaticRP = []config.StaticRP{{Address: rpAddr, Groups: []netip.Prefix{netip.MustParsePrefix("ff1e::/16")}}}
+	l.start()
+	l.run(time.Second)
+	g := netip.MustParseAddr("ff1e::77")
+	h.send(mld.Record{Type: mld.ChangeToExclude, Group: g}) // any source
+	l.run(time.Second)
+
+	sn := r.core.Snapshot(l.now())
+	if len(sn.RPSet) != 1 || sn.RPSet[0].Address != rpAddr.String() || sn.RPSet[0].Origin != "static" ||
+		len(sn.RPSet[0].Groups) != 1 || sn.RPSet[0].Groups[0].Prefix != "ff1e::/16" || sn.RPSet[0].Interface != "eth0" {
+		t.Errorf("RP-set = %+v, want %v static for ff1e::/16 via eth0", sn.RPSet, rpAddr)
+	}
+	var wc *api.Route
+	for i := range sn.Routes {
+		if sn.Routes[i].Group == g.String() && sn.Routes[i].Kind == api.KindG {
+			wc = &sn.Routes[i]
+		}
+	}
+	if wc == nil || wc.IIF != "eth0" || !slices.Contains(wc.OIFs, "eth1") {
+		t.Errorf("(*,%v) = %+v, want iif eth0 (toward the RP) and oif eth1 (the listener)", g, wc)
 	}
 }
