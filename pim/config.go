@@ -44,7 +44,8 @@ var AllPIMRouters = netip.MustParseAddr("ff02::d")
 type RPFFunc func(addr netip.Addr) (ifindex int, nexthop netip.Addr, metricPref, metric uint32, ok bool)
 
 // RPFunc maps a group to its RP (RFC 7761 §4.7); ok is false when the group
-// has no RP. Not used yet by the (S,G)-only core; kept for the ASM machines.
+// has no RP. The (*,G) machines root their tree at it (router.Core backs it
+// with the static and Embedded-RP mappings of package rp).
 type RPFunc func(group netip.Addr) (rp netip.Addr, ok bool)
 
 // Config is the router-wide configuration. Zero fields take the defaults.
