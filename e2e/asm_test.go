@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,6 +26,8 @@ func TestSharedTreeJoinWithSourcePrunedOffIt(t *testing.T) {
 	)
 	l := buildLab(t, "ssm-demo.yaml")
 	cfg := writeFile(t, "rp.yaml", "static_rp:\n  - address: "+rpAddr+"\n    groups: [ff1e::/16]\n")
+	binary(t, "pim6d")
+	capt := startCapture(t, l.Node("r2"), "eth0", "out", "ip6 proto 103") // r2's PIM toward r1
 	r1 := startPim6d(t, l.Node("r1"), "--config", cfg)
 	r2 := startPim6d(t, l.Node("r2"), "--config", cfg)
 	waitUntil(t, 15*time.Second, "r1 and r2 to become PIM neighbours", func() bool {
@@ -55,6 +59,25 @@ func TestSharedTreeJoinWithSourcePrunedOffIt(t *testing.T) {
 	})
 	if rt, _ := r1.route(t, blocked, group); !slices.Contains(rt.Flags, "RP") {
 		t.Errorf("r1's (S,G,rpt) entry flags %v, want RP (iif toward the RP, as pim6sd showed it)", rt.Flags)
+	}
+	// On the wire, decoded by tshark: one Join/Prune whose group record
+	// joins the RP with the WC and RPT bits and prunes the source with the
+	// RPT bit (§4.9.5.1), with a good checksum.
+	pcap := capt.stop(t)
+	out, err := exec.Command("tshark", "-r", pcap, "-n", "-Y", "pim.type == 3 && pim.numjoins >= 1 && pim.numprunes >= 1",
+		"-T", "fields", "-E", "separator=|", "-e", "pim.cksum.status", "-e", "pim.join_ip6", "-e", "pim.prune_ip6",
+		"-e", "pim.source_addr.flags.w", "-e", "pim.source_addr.flags.r").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	t.Logf("Join/Prunes with a join and a prune (checksum|joins|prunes|W bits|R bits):\n%s", out)
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatalf("no Join/Prune carrying both a join and a prune from r2")
+	}
+	f := strings.Split(lines[0], "|")
+	if len(f) != 5 || f[0] != "1" || f[1] != rpAddr || f[2] != blocked || f[3] != "1,0" || f[4] != "1,1" {
+		t.Errorf("r2's Join/Prune decodes as %q; want checksum good (1), join %s with W and R, prune %s with R only (W bits 1,0; R bits 1,1)", lines[0], rpAddr, blocked)
 	}
 
 	// The host leaves: r2 prunes (*,G) (after the last listener query,
