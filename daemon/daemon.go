@@ -29,7 +29,11 @@ type Core interface {
 	// CaptureSnapshot copies, on the event loop, the state a snapshot of the
 	// sections want accepts (nil: all) needs; the returned function builds
 	// the snapshot from the copy and is called off the loop.
-	CaptureSnapshot(now time.Time, want func(api.Section) bool) func() *api.Snapshot
+	CaptureSnapshot(now time.Time, want func(api.Section) bool, space any) func() *api.Snapshot
+	// SnapshotSpace tells, on the event loop, what memory such a capture
+	// will need; the returned function allocates it (off the loop) for
+	// CaptureSnapshot's space argument (nil: the capture allocates).
+	SnapshotSpace(want func(api.Section) bool) func() any
 	// Close is called once at shutdown, before the stack closes, so the core
 	// can still send (PIM Hello with holdtime 0, RFC 7761 §4.3.1).
 	Close(now time.Time) error
@@ -232,10 +236,22 @@ func (d *daemon) snapshot(ctx context.Context) (*api.Snapshot, error) {
 	var snap *api.Snapshot
 	var build func() *api.Snapshot
 	want := func(s api.Section) bool { return api.WantSection(ctx, s) }
+	var alloc func() any
+	if err := d.call(ctx, func() {
+		if d.core != nil {
+			alloc = d.core.SnapshotSpace(want)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	var space any
+	if alloc != nil {
+		space = alloc() // off the loop: the page faults and GC work of a big copy's memory
+	}
 	err := d.call(ctx, func() {
 		now := d.clk.Now()
 		if d.core != nil {
-			build = d.core.CaptureSnapshot(now, want)
+			build = d.core.CaptureSnapshot(now, want, space)
 			return
 		}
 		snap = &api.Snapshot{TakenAt: now}

@@ -366,9 +366,10 @@ type recordingCore struct {
 	closed   bool
 }
 
-func (c *recordingCore) Tick(time.Time)          {}
-func (c *recordingCore) NextDeadline() time.Time { return time.Time{} }
-func (c *recordingCore) CaptureSnapshot(now time.Time, _ func(api.Section) bool) func() *api.Snapshot {
+func (c *recordingCore) Tick(time.Time)                                  {}
+func (c *recordingCore) NextDeadline() time.Time                         { return time.Time{} }
+func (c *recordingCore) SnapshotSpace(func(api.Section) bool) func() any { return nil }
+func (c *recordingCore) CaptureSnapshot(now time.Time, _ func(api.Section) bool, _ any) func() *api.Snapshot {
 	return func() *api.Snapshot { return &api.Snapshot{TakenAt: now} }
 }
 

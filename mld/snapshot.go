@@ -76,15 +76,40 @@ func (q *Querier) Snapshot(now time.Time) Snapshot {
 	return sn
 }
 
+// SnapshotSpace is memory for a Capture of many groups, allocated by the
+// caller off the event loop (see pim.SnapshotSpace).
+type SnapshotSpace struct {
+	groups  []GroupSnapshot
+	sources []SourceSnapshot
+}
+
+// NewSnapshotSpace returns space for a capture of up to groups groups and
+// sources source records (see Status: Groups is nil there, Sources counts).
+func NewSnapshotSpace(groups, sources int) *SnapshotSpace {
+	return &SnapshotSpace{groups: make([]GroupSnapshot, 0, groups), sources: make([]SourceSnapshot, 0, sources)}
+}
+
+// GroupCount is the number of group records.
+func (q *Querier) GroupCount() int { return len(q.groups) }
+
+// SourceCount is the number of source records over all groups.
+func (q *Querier) SourceCount() int { return q.nsources }
+
 // Capture returns the interface's state at now with the groups in no
 // particular order (SortGroups sorts them), so that a caller on the event
 // loop can leave the sorting of many groups for later. The source lists of
 // all groups share one array.
-func (q *Querier) Capture(now time.Time) Snapshot {
+func (q *Querier) Capture(now time.Time) Snapshot { return q.CaptureIn(now, nil) }
+
+// CaptureIn is Capture into the caller's space (nil: allocate).
+func (q *Querier) CaptureIn(now time.Time, sp *SnapshotSpace) Snapshot {
 	sn := q.Status(now)
 	n := q.rel(now)
-	sn.Groups = make([]GroupSnapshot, 0, len(q.groups))
-	arena := make([]SourceSnapshot, 0, q.nsources)
+	if sp == nil || cap(sp.groups) < len(q.groups) || cap(sp.sources) < q.nsources {
+		sp = NewSnapshotSpace(len(q.groups), q.nsources)
+	}
+	sn.Groups = sp.groups[:0]
+	arena := sp.sources[:0]
 	for _, g := range q.groups {
 		gs := GroupSnapshot{
 			Group:       g.addr,

@@ -102,9 +102,31 @@ type RouteInterfaceState struct {
 	RptPrunePending time.Duration
 }
 
+// SnapshotSpace is memory for a Capture of many routes, allocated by the
+// caller off the event loop: the capture then fills it without allocating
+// (or faulting in) tens of megabytes while the protocols wait.
+type SnapshotSpace struct {
+	routes []RouteState
+	ints   []int
+	perIf  []RouteInterfaceState
+}
+
+// NewSnapshotSpace returns space for a capture of up to routes routes (see
+// RouteCount); a capture of more allocates the rest itself.
+func NewSnapshotSpace(routes int) *SnapshotSpace {
+	return &SnapshotSpace{
+		routes: make([]RouteState, 0, routes),
+		ints:   make([]int, 0, 2*routes+16),
+		perIf:  make([]RouteInterfaceState, 0, routes+8),
+	}
+}
+
 // Capture returns the state at now, its routes in no particular order (see
 // SortRoutes).
-func (r *Router) Capture(now time.Time) Snapshot {
+func (r *Router) Capture(now time.Time) Snapshot { return r.CaptureIn(now, nil) }
+
+// CaptureIn is Capture into the caller's space (nil: allocate).
+func (r *Router) CaptureIn(now time.Time, sp *SnapshotSpace) Snapshot {
 	n := now.UnixNano()
 	s := Snapshot{Drops: make(map[string]uint64), Stats: r.stats, PacerPending: r.pacer.pending()}
 	for reason, c := range r.drops {
@@ -138,11 +160,13 @@ func (r *Router) Capture(now time.Time) Snapshot {
 		slices.SortFunc(is.Neighbors, func(a, b NeighborState) int { return a.Addr.Compare(b.Addr) })
 		s.Interfaces = append(s.Interfaces, is)
 	}
-	s.Routes = make([]RouteState, 0, len(r.routes))
+	if sp == nil || cap(sp.routes) < len(r.routes) {
+		sp = NewSnapshotSpace(len(r.routes))
+	}
 	// Index lists and per-interface states of all routes share a few large
 	// arrays: at 100,000 routes this copy runs on the event loop.
-	arena := make([]int, 0, 2*len(r.routes)+16)
-	perIf := make([]RouteInterfaceState, 0, len(r.routes)+8)
+	s.Routes = sp.routes[:0]
+	arena, perIf := sp.ints[:0], sp.perIf[:0]
 	for _, rt := range r.routes {
 		var fc ForwardingChange
 		fc, arena = r.forwardingIn(rt, arena)

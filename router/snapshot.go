@@ -18,7 +18,42 @@ import (
 // Snapshot returns the router's whole state in the control API's schema. It
 // copies; the caller may keep it.
 func (c *Core) Snapshot(now time.Time) *api.Snapshot {
-	return c.CaptureSnapshot(now, nil)()
+	return c.CaptureSnapshot(now, nil, nil)()
+}
+
+// SnapshotSpace is memory for one CaptureSnapshot.
+type SnapshotSpace struct {
+	pim *pim.SnapshotSpace
+	mld map[int]*mld.SnapshotSpace // by link index
+}
+
+// SnapshotSpace tells, on the event loop, how much memory a capture of the
+// sections want accepts will need, and returns the function that allocates
+// it, to be called off the loop (with a little room for growth meanwhile).
+// Allocating tens of megabytes on the loop would hold the protocols up for
+// the allocation's page faults and GC assists, not just for the copy.
+func (c *Core) SnapshotSpace(want func(api.Section) bool) func() any {
+	if want == nil {
+		want = func(api.Section) bool { return true }
+	}
+	routes := c.pim.RouteCount()
+	type size struct{ groups, sources int }
+	mlds := map[int]size{}
+	if want(api.SectionGroups) {
+		for idx, ifc := range c.ifs {
+			if ifc.querier != nil {
+				mlds[idx] = size{ifc.querier.GroupCount(), ifc.querier.SourceCount()}
+			}
+		}
+	}
+	slack := func(n int) int { return n + n/8 + 16 }
+	return func() any {
+		sp := &SnapshotSpace{pim: pim.NewSnapshotSpace(slack(routes)), mld: map[int]*mld.SnapshotSpace{}}
+		for idx, sz := range mlds {
+			sp.mld[idx] = mld.NewSnapshotSpace(slack(sz.groups), slack(sz.sources))
+		}
+		return sp
+	}
 }
 
 // snapshotCapture is what a snapshot needs, copied from the protocol state on
@@ -55,12 +90,19 @@ type capturedIface struct {
 // API's form from the copy. The build (strings, maps, the timer list: most of
 // a snapshot's cost at 100,000 routes) runs off the event loop, so a
 // pim6stat of a big router holds the protocols up only for the copy.
-func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool) func() *api.Snapshot {
+//
+// space, if not nil, is what the function SnapshotSpace returned allocated:
+// the capture then copies into it.
+func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool, space any) func() *api.Snapshot {
 	if want == nil {
 		want = func(api.Section) bool { return true }
 	}
+	sp, _ := space.(*SnapshotSpace)
+	if sp == nil {
+		sp = &SnapshotSpace{}
+	}
 	cp := &snapshotCapture{now: now, want: want, names: map[int]string{}, addrs: c.st.Addrs(), table: c.st.Table()}
-	cp.pim = c.pim.Capture(now) // routes sorted in build, off the loop
+	cp.pim = c.pim.CaptureIn(now, sp.pim) // routes sorted in build, off the loop
 	for _, e := range c.rps.Entries() {
 		crp := capturedRP{entry: e}
 		if ifindex, nh, _, _, ok := c.rpf(e.RP); ok {
@@ -78,7 +120,7 @@ func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool) func(
 		if ifc.querier != nil {
 			ci.hasMLD = true
 			if groups {
-				ci.mld = ifc.querier.Capture(now) // sorted in build, off the loop
+				ci.mld = ifc.querier.CaptureIn(now, sp.mld[ifc.link.Index]) // sorted in build, off the loop
 			} else {
 				ci.mld = ifc.querier.Status(now)
 			}

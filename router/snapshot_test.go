@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pim6d/pim6d/api"
 	"github.com/pim6d/pim6d/config"
 	"github.com/pim6d/pim6d/mld"
@@ -32,7 +34,7 @@ func TestSnapshotIsBuiltFromTheCaptureNotTheLiveState(t *testing.T) {
 	h.join(s, g1)
 	l.run(time.Second)
 
-	build := r.core.CaptureSnapshot(l.now(), nil)
+	build := r.core.CaptureSnapshot(l.now(), nil, nil)
 	var snap *api.Snapshot
 	var wg sync.WaitGroup
 	wg.Go(func() { snap = build() })
@@ -77,7 +79,7 @@ func TestSnapshotOfOneSectionLeavesTheOthersEmpty(t *testing.T) {
 	h.join(netip.MustParseAddr("2001:db8:1::2"), netip.MustParseAddr("ff3e::1"))
 	l.run(time.Second)
 
-	sn := r.core.CaptureSnapshot(l.now(), func(s api.Section) bool { return s == api.SectionInterfaces })()
+	sn := r.core.CaptureSnapshot(l.now(), func(s api.Section) bool { return s == api.SectionInterfaces }, nil)()
 	if len(sn.Interfaces) != 2 {
 		t.Errorf("interfaces = %d, want 2", len(sn.Interfaces))
 	}
@@ -150,5 +152,42 @@ func TestStaticRPReachesPIMAndTheRPSet(t *testing.T) {
 	}
 	if wc == nil || wc.IIF != "eth0" || !slices.Contains(wc.OIFs, "eth1") {
 		t.Errorf("(*,%v) = %+v, want iif eth0 (toward the RP) and oif eth1 (the listener)", g, wc)
+	}
+}
+
+// The daemon sizes a snapshot's space on the event loop, allocates it off the
+// loop and captures into it; state can grow in between. Whatever the space,
+// the snapshot is the same as one the capture allocates itself.
+func TestSnapshotIntoPreparedSpaceEqualsPlainSnapshot(t *testing.T) {
+	l := newLab(t)
+	r := l.addRouter("r1", "s0", "lan")
+	l.addHost("src", "s0", "2001:db8:1::2/64")
+	h := l.addHost("h1", "lan", "")
+	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+	l.start()
+	l.run(time.Second)
+	s := netip.MustParseAddr("2001:db8:1::2")
+	join := func(from, to int) {
+		for i := from; i < to; i++ {
+			h.join(s, netip.AddrFrom16([16]byte{0xff, 0x3e, 14: byte(i >> 8), 15: byte(i)}))
+		}
+		l.run(time.Second)
+	}
+	join(1, 50)
+	alloc := r.core.SnapshotSpace(nil) // sized for 49 (S,G)
+	join(50, 120)                      // grows before the capture
+	space := alloc()
+	got := r.core.CaptureSnapshot(l.now(), nil, space)()
+	want := r.core.CaptureSnapshot(l.now(), nil, nil)()
+	if len(got.Routes) != 119 || len(got.Groups) != 119 {
+		t.Fatalf("snapshot into a space sized for 49 entries has %d routes and %d groups, want 119", len(got.Routes), len(got.Groups))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("snapshot into prepared space differs (-plain +into space):\n%s", diff)
+	}
+	// Sized right: the same again.
+	got = r.core.CaptureSnapshot(l.now(), nil, r.core.SnapshotSpace(nil)())()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("snapshot into a right-sized space differs (-plain +into space):\n%s", diff)
 	}
 }
