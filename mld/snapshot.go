@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/pim6d/pim6d/internal/prefault"
 )
 
 // Snapshot is the state of one interface for pim6stat and the UI.
@@ -86,7 +88,10 @@ type SnapshotSpace struct {
 // NewSnapshotSpace returns space for a capture of up to groups groups and
 // sources source records (see Status: Groups is nil there, Sources counts).
 func NewSnapshotSpace(groups, sources int) *SnapshotSpace {
-	return &SnapshotSpace{groups: make([]GroupSnapshot, 0, groups), sources: make([]SourceSnapshot, 0, sources)}
+	sp := &SnapshotSpace{groups: make([]GroupSnapshot, 0, groups), sources: make([]SourceSnapshot, 0, sources)}
+	prefault.Slice(sp.groups) // the page faults here, off the loop
+	prefault.Slice(sp.sources)
+	return sp
 }
 
 // GroupCount is the number of group records.

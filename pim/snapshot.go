@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/pim6d/pim6d/internal/prefault"
 )
 
 // Snapshot is a copy of the router's state for pim6stat and the UI.
@@ -114,11 +116,16 @@ type SnapshotSpace struct {
 // NewSnapshotSpace returns space for a capture of up to routes routes (see
 // RouteCount); a capture of more allocates the rest itself.
 func NewSnapshotSpace(routes int) *SnapshotSpace {
-	return &SnapshotSpace{
+	sp := &SnapshotSpace{
 		routes: make([]RouteState, 0, routes),
 		ints:   make([]int, 0, 2*routes+16),
 		perIf:  make([]RouteInterfaceState, 0, routes+8),
 	}
+	// Fault the pages in here, off the loop (see package prefault).
+	prefault.Slice(sp.routes)
+	prefault.Slice(sp.ints)
+	prefault.Slice(sp.perIf)
+	return sp
 }
 
 // Capture returns the state at now, its routes in no particular order (see
