@@ -11,7 +11,7 @@ type item struct {
 	pos int32
 }
 
-func (it *item) HeapPos() *int32          { return &it.pos }
+func (it *item) HeapPos() *int32         { return &it.pos }
 func (it *item) Before(other *item) bool { return it.at < other.at }
 
 // TestHeapOrdersUnderFixAndRemove re-arms and removes at random and checks
