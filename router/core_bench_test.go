@@ -279,23 +279,8 @@ func BenchmarkCoreIntakeFRRShape(b *testing.B) {
 			var perSG float64
 			for range b.N {
 				b.StopTimer()
-				l := newLab(b)
-				l.addHost("src", "s0", "2001:db8:1::2/64")
-				r := l.addRouter("r1", "s0", "lan")
-				h := l.addHost("h", "lan", "")
-				l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
-				l.start()
-				l.run(adjacency)
-				var reports [][]mld.Record
-				for off := 0; off < n; off += 39 {
-					var recs []mld.Record
-					for i := off; i < min(off+39, n); i++ {
-						grp := netip.AddrFrom16([16]byte{0xff, 0x3e, 11: byte(i >> 16), 12: 0xbe, 13: 0x0c, 14: byte(i >> 8), 15: byte(i)})
-						src := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 15: byte(0x10 + i%16)})
-						recs = append(recs, mld.Record{Type: mld.AllowNewSources, Group: grp, Sources: []netip.Addr{src}})
-					}
-					reports = append(reports, recs)
-				}
+				l, r, h := frrShapeLab(b)
+				reports := frrShapeReports(n)
 				var before runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&before)
@@ -329,9 +314,9 @@ func BenchmarkCoreIntakeFRRShape(b *testing.B) {
 	}
 }
 
-// frrShapeRouter is a router whose host has joined n SSM (S,G), one source
-// each, in reports of 39 records (the shape of BenchmarkCoreIntakeFRRShape).
-func frrShapeRouter(b *testing.B, n int) (*lab, *coreRunner) {
+// frrShapeLab is a router on the sources' subnet (2001:db8:1::/64) with a
+// host on its LAN, past its start-up.
+func frrShapeLab(b *testing.B) (*lab, *coreRunner, *host) {
 	l := newLab(b)
 	l.addHost("src", "s0", "2001:db8:1::2/64")
 	r := l.addRouter("r1", "s0", "lan")
@@ -339,6 +324,14 @@ func frrShapeRouter(b *testing.B, n int) (*lab, *coreRunner) {
 	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
 	l.start()
 	l.run(adjacency)
+	return l, r, h
+}
+
+// frrShapeReports are the records of n (S,G) joins in FRR's benchmark shape:
+// n distinct SSM groups, one source each (cycling over 16 sources on the
+// router's subnet), 39 ALLOW records per report.
+func frrShapeReports(n int) [][]mld.Record {
+	var reports [][]mld.Record
 	for off := 0; off < n; off += 39 {
 		var recs []mld.Record
 		for i := off; i < min(off+39, n); i++ {
@@ -346,6 +339,15 @@ func frrShapeRouter(b *testing.B, n int) (*lab, *coreRunner) {
 			src := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 15: byte(0x10 + i%16)})
 			recs = append(recs, mld.Record{Type: mld.AllowNewSources, Group: grp, Sources: []netip.Addr{src}})
 		}
+		reports = append(reports, recs)
+	}
+	return reports
+}
+
+// frrShapeRouter is a router whose host has joined n (S,G) in FRR's shape.
+func frrShapeRouter(b *testing.B, n int) (*lab, *coreRunner) {
+	l, r, h := frrShapeLab(b)
+	for _, recs := range frrShapeReports(n) {
 		h.send(recs...)
 	}
 	l.run(10 * time.Millisecond)

@@ -22,13 +22,7 @@ import (
 // building must not read the Core's live state (run under -race: the build
 // runs concurrently with the Core taking in more joins).
 func TestSnapshotIsBuiltFromTheCaptureNotTheLiveState(t *testing.T) {
-	l := newLab(t)
-	r := l.addRouter("r1", "s0", "lan")
-	l.addHost("src", "s0", "2001:db8:1::2/64")
-	h := l.addHost("h1", "lan", "")
-	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
-	l.start()
-	l.run(time.Second)
+	l, r, h := sourceRouterHost(t, nil)
 	s := netip.MustParseAddr("2001:db8:1::2")
 	g1, g2 := netip.MustParseAddr("ff3e::1"), netip.MustParseAddr("ff3e::2")
 	h.join(s, g1)
@@ -69,13 +63,7 @@ func TestSnapshotIsBuiltFromTheCaptureNotTheLiveState(t *testing.T) {
 // carries no groups, routes or timers, so pim6stat -i on a router with
 // 100,000 (S,G) does not pay for them.
 func TestSnapshotOfOneSectionLeavesTheOthersEmpty(t *testing.T) {
-	l := newLab(t)
-	r := l.addRouter("r1", "s0", "lan")
-	l.addHost("src", "s0", "2001:db8:1::2/64")
-	h := l.addHost("h1", "lan", "")
-	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
-	l.start()
-	l.run(time.Second)
+	l, r, h := sourceRouterHost(t, nil)
 	h.join(netip.MustParseAddr("2001:db8:1::2"), netip.MustParseAddr("ff3e::1"))
 	l.run(time.Second)
 
@@ -126,15 +114,10 @@ func TestSnapshotShowsSGRptEntries(t *testing.T) {
 // group the RP serves makes a (*,G) entry whose iif is toward the RP, and
 // the RP-set lists the RP with its group range and the interface toward it.
 func TestStaticRPReachesPIMAndTheRPSet(t *testing.T) {
-	l := newLab(t)
-	r := l.addRouter("r1", "s0", "lan")
-	l.addHost("src", "s0", "2001:db8:1::2/64")
-	h := l.addHost("h1", "lan", "")
-	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
 	rpAddr := netip.MustParseAddr("2001:db8:1::99")
-	r.cfg.StaticRP = []config.StaticRP{{Address: rpAddr, Groups: []netip.Prefix{netip.MustParsePrefix("ff1e::/16")}}}
-	l.start()
-	l.run(time.Second)
+	l, r, h := sourceRouterHost(t, func(cfg *config.Config) {
+		cfg.StaticRP = []config.StaticRP{{Address: rpAddr, Groups: []netip.Prefix{netip.MustParsePrefix("ff1e::/16")}}}
+	})
 	g := netip.MustParseAddr("ff1e::77")
 	h.send(mld.Record{Type: mld.ChangeToExclude, Group: g}) // any source
 	l.run(time.Second)
@@ -159,13 +142,7 @@ func TestStaticRPReachesPIMAndTheRPSet(t *testing.T) {
 // loop and captures into it; state can grow in between. Whatever the space,
 // the snapshot is the same as one the capture allocates itself.
 func TestSnapshotIntoPreparedSpaceEqualsPlainSnapshot(t *testing.T) {
-	l := newLab(t)
-	r := l.addRouter("r1", "s0", "lan")
-	l.addHost("src", "s0", "2001:db8:1::2/64")
-	h := l.addHost("h1", "lan", "")
-	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
-	l.start()
-	l.run(time.Second)
+	l, r, h := sourceRouterHost(t, nil)
 	s := netip.MustParseAddr("2001:db8:1::2")
 	join := func(from, to int) {
 		for i := from; i < to; i++ {
@@ -190,4 +167,23 @@ func TestSnapshotIntoPreparedSpaceEqualsPlainSnapshot(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("snapshot into a right-sized space differs (-plain +into space):\n%s", diff)
 	}
+}
+
+// sourceRouterHost is the lab of these tests, running for a second: r1 with
+// eth0 on the sources' subnet (2001:db8:1::/64, where src is) and eth1 on a
+// LAN with the host h1. configure, if not nil, changes r1's configuration
+// before it starts.
+func sourceRouterHost(t *testing.T, configure func(*config.Config)) (*lab, *coreRunner, *host) {
+	t.Helper()
+	l := newLab(t)
+	r := l.addRouter("r1", "s0", "lan")
+	l.addHost("src", "s0", "2001:db8:1::2/64")
+	h := l.addHost("h1", "lan", "")
+	l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
+	if configure != nil {
+		configure(r.cfg)
+	}
+	l.start()
+	l.run(time.Second)
+	return l, r, h
 }

@@ -111,7 +111,25 @@ func joinAndCount(t *testing.T, n *lab.Node, src, group netip.Addr) *atomic.Int6
 // with the kernel's checksum offload left on (CHECKSUM_PARTIAL on veth).
 func sendFrom(t *testing.T, n *lab.Node, group netip.Addr, count, size int) {
 	t.Helper()
-	err := n.Do(func() error {
+	err := withSender(n, group, func(send func([]byte) error) error {
+		buf := make([]byte, size)
+		for range count {
+			if err := send(buf); err != nil {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withSender runs f in node n with a UDP socket of 2001:db8:1::10 whose send
+// writes one datagram to group out of eth0 (hop limit 64).
+func withSender(n *lab.Node, group netip.Addr, f func(send func([]byte) error) error) error {
+	return n.Do(func() error {
 		c, err := net.ListenPacket("udp6", "[2001:db8:1::10]:0")
 		if err != nil {
 			return err
@@ -125,18 +143,11 @@ func sendFrom(t *testing.T, n *lab.Node, group netip.Addr, count, size int) {
 		p.SetMulticastInterface(ifi)
 		p.SetMulticastHopLimit(64)
 		dst := &net.UDPAddr{IP: group.AsSlice(), Port: fwdTestPort}
-		buf := make([]byte, size)
-		for range count {
-			if _, err := c.WriteTo(buf, dst); err != nil {
-				return err
-			}
-			time.Sleep(time.Millisecond)
-		}
-		return nil
+		return f(func(b []byte) error {
+			_, err := c.WriteTo(b, dst)
+			return err
+		})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func startForwarder(t *testing.T, f *fwdLab, tb *stack.Table) (*stack.Forwarder, chan stack.DataSignal) {
@@ -325,20 +336,7 @@ func TestLinuxForwarderSurvivesOifRemovedUnderTraffic(t *testing.T) {
 	stop := make(chan struct{})
 	sent := make(chan error, 1)
 	go func() {
-		sent <- f.src.Do(func() error {
-			c, err := net.ListenPacket("udp6", "[2001:db8:1::10]:0")
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			p := ipv6.NewPacketConn(c)
-			ifi, err := net.InterfaceByName("eth0")
-			if err != nil {
-				return err
-			}
-			p.SetMulticastInterface(ifi)
-			p.SetMulticastHopLimit(64)
-			dst := &net.UDPAddr{IP: group.AsSlice(), Port: fwdTestPort}
+		sent <- withSender(f.src, group, func(send func([]byte) error) error {
 			buf := make([]byte, 64)
 			for {
 				select {
@@ -346,7 +344,7 @@ func TestLinuxForwarderSurvivesOifRemovedUnderTraffic(t *testing.T) {
 					return nil
 				default:
 				}
-				c.WriteTo(buf, dst) // ENOBUFS under this load is fine
+				send(buf) // ENOBUFS under this load is fine
 			}
 		})
 	}()
