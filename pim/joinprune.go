@@ -175,17 +175,24 @@ func (r *Router) downstreamJoin(ifc *iface, s, g netip.Addr, holdtime time.Durat
 }
 
 func (r *Router) setExpiry(d *downstream, holdtime time.Duration, forever, keepLonger bool) {
+	r.setExpiryTimer(&d.et, holdtime, forever, keepLonger)
+}
+
+// setExpiryTimer arms an Expiry Timer (of (S,G), (*,G) or (S,G,rpt)
+// downstream state) at HoldTime from now, or stops it for a holdtime of
+// "forever"; with keepLonger, at max(current, HoldTime).
+func (r *Router) setExpiryTimer(et *timer, holdtime time.Duration, forever, keepLonger bool) {
 	if forever {
-		r.timers.stop(&d.et)
+		r.timers.stop(et)
 		return
 	}
 	when := r.after(holdtime)
-	// In Join state a stopped Expiry Timer means "forever" (holdtime 0xffff),
-	// which max() keeps.
-	if keepLonger && (!d.et.running() || d.et.when >= when) {
+	// A stopped Expiry Timer in Join or Prune state means "forever" (holdtime
+	// 0xffff), which max() keeps.
+	if keepLonger && (!et.running() || et.when >= when) {
 		return
 	}
-	r.timers.set(&d.et, when)
+	r.timers.set(et, when)
 }
 
 // downstreamPrune is "Receive Prune(S,G)" (§4.5.2).

@@ -237,15 +237,7 @@ func (r *Router) rptDownstreamPrune(ifc *iface, s, g netip.Addr, holdtime time.D
 }
 
 func (r *Router) setRptExpiry(d *rptDownstream, holdtime time.Duration, forever, keepLonger bool) {
-	if forever {
-		r.timers.stop(&d.et)
-		return
-	}
-	when := r.after(holdtime)
-	if keepLonger && (!d.et.running() || d.et.when >= when) {
-		return
-	}
-	r.timers.set(&d.et, when)
+	r.setExpiryTimer(&d.et, holdtime, forever, keepLonger)
 }
 
 // rptDownstreamJoin is "Receive Join(S,G,rpt)" on interface I (§4.5.3):
