@@ -50,13 +50,16 @@ type scaleEnv struct {
 }
 
 // scaleBins are the binaries a scale run needs.
-type scaleBins struct{ pim6d, pim6stat string }
+type scaleBins struct {
+	pim6d, pim6stat string
+	flags           []string // extra pim6d flags
+}
 
 // buildScaleBins builds pim6d and pim6stat (from the module the current
 // directory is in) unless given.
 func buildScaleBins(pim6d, pim6stat string) (scaleBins, func(), error) {
 	if pim6d != "" && pim6stat != "" {
-		return scaleBins{pim6d, pim6stat}, func() {}, nil
+		return scaleBins{pim6d: pim6d, pim6stat: pim6stat}, func() {}, nil
 	}
 	dir, err := os.MkdirTemp("", "pim6bench-scale-")
 	if err != nil {
@@ -111,6 +114,7 @@ func newScaleEnv(l *lab.Lab, bins scaleBins, config string) (*scaleEnv, error) {
 	// gctrace=1 makes the Go runtime log the live heap after every
 	// collection (liveHeap reads it): a memory figure without GC headroom.
 	args := []string{"env", "GODEBUG=gctrace=1", bins.pim6d, "--socket", e.socket, "--log-level", "warn"}
+	args = append(args, bins.flags...)
 	if config != "" {
 		conf := filepath.Join(dir, "pim6d.yaml")
 		if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
@@ -550,6 +554,7 @@ type scaleFlags struct {
 	per             int
 	timeout         time.Duration
 	pim6d, pim6stat string
+	compare         string // pim6d flags of a reference variant, run alternately
 	fs              *flag.FlagSet
 	countsN         []int
 	bins            scaleBins
@@ -564,6 +569,7 @@ func parseScaleFlags(name string, per int, args []string) (*scaleFlags, error) {
 	f.fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up waiting for all (S,G) after this")
 	f.fs.StringVar(&f.pim6d, "pim6d", "", "pim6d binary (default: go build from the module)")
 	f.fs.StringVar(&f.pim6stat, "pim6stat", "", "pim6stat binary (default: go build from the module)")
+	f.fs.StringVar(&f.compare, "compare", "", "also run pim6d with these flags (space-separated), alternating with the plain runs, e.g. \"--prefault-heap=false\"")
 	f.fs.Parse(args)
 	var err error
 	if f.countsN, err = parseCounts(f.counts); err != nil {
@@ -609,12 +615,13 @@ func mldscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("MLDv2 reports of %d records (one source each), unpaced, host -> pim6d over a veth; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| pim6d flags | N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range f.countsN {
-		for range f.runs {
+		for i := range f.runs * f.variants() {
+			bins := f.variant(i)
 			var r intake
-			err := withScaleLab(f.bins, "", func(e *scaleEnv) error {
+			err := withScaleLab(bins, "", func(e *scaleEnv) error {
 				var err error
 				r, err = measureMLD(e, n, f.per, f.timeout)
 				return err
@@ -625,6 +632,7 @@ func mldscale(args []string) error {
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "mldscale:", err)
 			}
+			fmt.Printf("| %s ", flagsLabel(bins.flags))
 			printIntake(r)
 		}
 	}
@@ -658,12 +666,13 @@ func pimscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("Join/Prunes of %d groups (one joined source each), unpaced, test neighbour -> pim6d over a veth; pim6d configured with hello_period 1s; joins start 200 ms and a snapshot request 5 ms before a Hello is due; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | worst Hello delay: intake / dumps | snapshot via api (JSON) | pim6stat -j time (bytes) |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| pim6d flags | N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | worst Hello delay: intake / dumps | snapshot via api (JSON) | pim6stat -j time (bytes) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range f.countsN {
-		for range f.runs {
+		for i := range f.runs * f.variants() {
+			bins := f.variant(i)
 			var r pimResult
-			err := withScaleLab(f.bins, helloPeriodConfig, func(e *scaleEnv) error {
+			err := withScaleLab(bins, helloPeriodConfig, func(e *scaleEnv) error {
 				var err error
 				r, err = measurePIM(e, n, f.per, f.timeout, true)
 				return err
@@ -678,12 +687,37 @@ func pimscale(args []string) error {
 			for _, d := range r.snapTimes {
 				snaps = append(snaps, fmt.Sprintf("%.3f", d.Seconds()))
 			}
-			fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
-				r.n, r.msgs, r.got, r.n, lostMark(r.intake), r.elapsed.Seconds(), r.rate(),
+			fmt.Printf("| %s | %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
+				flagsLabel(bins.flags), r.n, r.msgs, r.got, r.n, lostMark(r.intake), r.elapsed.Seconds(), r.rate(),
 				float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.drops,
 				r.helloPeriod.Seconds(), r.lateIntake.Seconds(), r.lateSnapshot.Seconds(), timeoutMark(r.helloTimeout), r.snapAPI.Seconds(),
 				strings.Join(snaps, ", "), r.snapBytes)
 		}
 	}
 	return nil
+}
+
+// variants is how many ways pim6d is run: 1, or 2 with -compare.
+func (f *scaleFlags) variants() int {
+	if f.compare == "" {
+		return 1
+	}
+	return 2
+}
+
+// variant is how the i-th run runs pim6d: with -compare, every other run
+// uses the reference flags, so that both see the machine in the same state.
+func (f *scaleFlags) variant(i int) scaleBins {
+	b := f.bins
+	if f.compare != "" && i%2 == 1 {
+		b.flags = strings.Fields(f.compare)
+	}
+	return b
+}
+
+func flagsLabel(flags []string) string {
+	if len(flags) == 0 {
+		return "(default)"
+	}
+	return "`" + strings.Join(flags, " ") + "`"
 }

@@ -1,0 +1,295 @@
+//go:build linux && (amd64 || arm64)
+
+package prefault
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Go's heap grows in 64 MiB arenas, contiguously up from a first address
+// that Go 1.26 randomizes; what else Go and the kernel map (the runtime's
+// own metadata, thread stacks, the race detector's shadow) lies far from it.
+// The heap mappings are therefore the anonymous read-write mappings within
+// heapSpan of the arena a heap object sits in.
+const (
+	arenaBytes = 64 << 20
+	heapSpan   = 64 << 30
+)
+
+// heapProbe is a heap object: where it lives says where the heap is.
+var heapProbe = new([pageSize]byte)
+
+// readPages reads one byte at start, start+stride, ... (n of them): a
+// user-mode access, which is what maps a populated page for good on the VMs
+// measured (a read by the kernel, as in process_vm_readv, does not).
+// Written in assembly so that no Go pointer to memory the heap has not
+// handed out ever exists for the garbage collector to find.
+//
+//go:noescape
+func readPages(start uintptr, n int, stride uintptr) byte
+
+// HeapOptions tunes a HeapAhead; the zero value gives the defaults.
+type HeapOptions struct {
+	// MinWindow and MaxWindow bound how far ahead of the heap, in bytes, pages
+	// are faulted in: four rounds' worth of the heap's latest growth, within
+	// these bounds (defaults 256 KiB and 2 MiB). What is ahead when the heap
+	// stops growing stays resident until the heap grows into it.
+	MinWindow, MaxWindow int
+	// Busy is the period of the rounds while the heap grows (default 1 ms);
+	// Idle while it does not (default 20 ms).
+	Busy, Idle time.Duration
+}
+
+// HeapStats counts what a HeapAhead did.
+type HeapStats struct {
+	Rounds    uint64 // rounds in which the heap had grown
+	Populated uint64 // pages faulted in ahead of the heap
+}
+
+// HeapAhead keeps the next pages the Go heap will grow into faulted in, from
+// a goroutine of its own, while the heap grows: the goroutine that allocates
+// (pim6d's event loop) then writes to pages already mapped.
+//
+// On the VMs pim6d is measured on, a page fault costs 13-17 µs, whoever
+// takes it; MADV_POPULATE_WRITE followed by one user-mode read costs the
+// faulting thread ~5 µs per page instead, and a later write by any thread
+// costs nothing more (docs/bench/scale.md). It only ever populates and reads
+// memory, so it cannot change what the heap holds; the cost is up to
+// MaxWindow of RSS mapped ahead of use.
+type HeapAhead struct {
+	opts      HeapOptions
+	stop      chan struct{}
+	done      chan struct{}
+	stopOnce  sync.Once
+	rounds    atomic.Uint64
+	populated atomic.Uint64
+
+	samples   []metrics.Sample
+	lastInUse uint64
+	idle      bool
+	cursor    uintptr // the lowest page that was not resident at the last scan
+	vec       []byte
+	maps      []mapping
+	mapsAt    time.Time
+}
+
+type mapping struct{ start, end uintptr }
+
+// ErrHeapAheadUnsupported says the kernel cannot populate memory ahead
+// (MADV_POPULATE_WRITE is Linux 5.14 and later).
+var ErrHeapAheadUnsupported = errors.New("MADV_POPULATE_WRITE not supported by this kernel")
+
+// StartHeapAhead starts keeping the heap's next pages faulted in. It fails
+// when the kernel lacks MADV_POPULATE_WRITE or the heap cannot be found.
+func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
+	if opts.MinWindow <= 0 {
+		opts.MinWindow = 256 << 10
+	}
+	if opts.MaxWindow < opts.MinWindow {
+		opts.MaxWindow = max(2<<20, opts.MinWindow)
+	}
+	if opts.Busy <= 0 {
+		opts.Busy = time.Millisecond
+	}
+	if opts.Idle <= 0 {
+		opts.Idle = 20 * time.Millisecond
+	}
+	h := &HeapAhead{
+		opts: opts,
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+		samples: []metrics.Sample{
+			{Name: "/memory/classes/heap/objects:bytes"},
+			{Name: "/memory/classes/heap/unused:bytes"},
+		},
+		vec:  make([]byte, 1024),
+		idle: true,
+	}
+	if err := h.readMaps(); err != nil {
+		return nil, err
+	}
+	if len(h.maps) == 0 {
+		return nil, fmt.Errorf("heap prefault: no Go heap mapping found in /proc/self/maps")
+	}
+	// Probe the kernel on one page of the heap that is certainly in use:
+	// populating a resident page changes nothing.
+	if err := populate(uintptr(unsafe.Pointer(heapProbe))&^(pageSize-1), pageSize); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			return nil, ErrHeapAheadUnsupported
+		}
+		return nil, fmt.Errorf("heap prefault: %w", err)
+	}
+	h.lastInUse = h.inUse()
+	go h.run()
+	return h, nil
+}
+
+// Stop ends the goroutine and waits for it.
+func (h *HeapAhead) Stop() {
+	h.stopOnce.Do(func() { close(h.stop) })
+	<-h.done
+}
+
+// Stats reads the counters.
+func (h *HeapAhead) Stats() HeapStats {
+	return HeapStats{Rounds: h.rounds.Load(), Populated: h.populated.Load()}
+}
+
+func (h *HeapAhead) run() {
+	defer close(h.done)
+	t := time.NewTimer(h.opts.Idle)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		if h.round() {
+			t.Reset(h.opts.Busy)
+		} else {
+			t.Reset(h.opts.Idle)
+		}
+	}
+}
+
+func (h *HeapAhead) inUse() uint64 {
+	metrics.Read(h.samples)
+	var sum uint64
+	for _, s := range h.samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			sum += s.Value.Uint64()
+		}
+	}
+	return sum
+}
+
+// round populates the window ahead of the heap if the heap grew since the
+// last round, and says whether it did.
+func (h *HeapAhead) round() bool {
+	now := h.inUse()
+	grown := int64(now) - int64(h.lastInUse)
+	h.lastInUse = now
+	if grown < pageSize {
+		h.idle = true
+		return false
+	}
+	if h.idle {
+		// The heap starts growing again: it may first reuse pages it gave
+		// back to the OS below the old frontier, so scan from the bottom:
+		// the probe's page, since Go 1.26 starts the heap at a random page
+		// and never touches the pages of its first arena below that.
+		h.idle = false
+		h.cursor = uintptr(unsafe.Pointer(heapProbe)) &^ (pageSize - 1)
+	}
+	h.rounds.Add(1)
+	window := min(max(4*int(grown), h.opts.MinWindow), h.opts.MaxWindow) / pageSize
+	if time.Since(h.mapsAt) > 50*time.Millisecond {
+		h.readMaps() // the heap maps more as it grows
+	}
+	if left := h.populateAhead(window); left > 0 && time.Since(h.mapsAt) > h.opts.Busy {
+		// The known mappings ran out: the heap has likely mapped more.
+		h.readMaps()
+		h.populateAhead(left)
+	}
+	return true
+}
+
+// populateAhead faults in the first pages (up to window of them) of the heap
+// mappings, from the cursor up, that are not resident, and returns how many
+// of the window it did not find.
+func (h *HeapAhead) populateAhead(window int) (left int) {
+	left = window
+	first := true
+	for _, m := range h.maps {
+		start := max(m.start, h.cursor)
+		for addr := start; addr < m.end && left > 0; {
+			n := min(len(h.vec), int((m.end-addr)/pageSize))
+			if err := mincore(addr, n, h.vec); err != nil {
+				return 0 // the mapping changed under us; the next round rereads it
+			}
+			for i := 0; i < n && left > 0; {
+				if h.vec[i]&1 != 0 {
+					i++
+					continue
+				}
+				j := i
+				for j < n && j-i < left && h.vec[j]&1 == 0 {
+					j++
+				}
+				run := addr + uintptr(i)*pageSize
+				if first {
+					h.cursor, first = run, false
+				}
+				if populate(run, (j-i)*pageSize) != nil {
+					return 0
+				}
+				readPages(run, j-i, pageSize)
+				h.populated.Add(uint64(j - i))
+				left -= j - i
+				i = j
+			}
+			addr += uintptr(n) * pageSize
+		}
+	}
+	return left
+}
+
+// readMaps finds the Go heap's anonymous read-write mappings.
+func (h *HeapAhead) readMaps() error {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return fmt.Errorf("heap prefault: %w", err)
+	}
+	h.maps = h.maps[:0]
+	arena := uintptr(unsafe.Pointer(heapProbe)) &^ (arenaBytes - 1)
+	low, high := arena-min(arena, heapSpan), arena+heapSpan
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		// start-end perms offset dev inode [path]
+		f := bytes.Fields(sc.Bytes())
+		if len(f) != 5 || !bytes.HasPrefix(f[1], []byte("rw")) || string(f[4]) != "0" {
+			continue
+		}
+		lo, hi, ok := bytes.Cut(f[0], []byte("-"))
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(string(lo), 16, 64)
+		end, err2 := strconv.ParseUint(string(hi), 16, 64)
+		if err1 != nil || err2 != nil || uintptr(start) < low || uintptr(end) > high {
+			continue
+		}
+		h.maps = append(h.maps, mapping{uintptr(start), uintptr(end)})
+	}
+	h.mapsAt = time.Now()
+	return nil
+}
+
+func populate(addr uintptr, n int) error {
+	_, _, e := unix.Syscall(unix.SYS_MADVISE, addr, uintptr(n), unix.MADV_POPULATE_WRITE)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func mincore(addr uintptr, pages int, vec []byte) error {
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, addr, uintptr(pages)*pageSize, uintptr(unsafe.Pointer(&vec[0])))
+	if e != 0 {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+//go:build linux && (amd64 || arm64)
+
+package prefault
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadFaults is the calling thread's minor page faults so far.
+func threadFaults(t *testing.T) int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return ru.Minflt
+}
+
+// growHeap allocates and writes mib MiB in 64 KiB pieces, pausing between
+// pieces as an event loop between packets would, and returns the pieces
+// (kept live so the heap grows) and the page faults this thread took.
+func growHeap(t *testing.T, mib int) ([][]byte, int64) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var keep [][]byte
+	f0 := threadFaults(t)
+	for i := range mib * 16 {
+		b := make([]byte, 64<<10)
+		for j := 0; j < len(b); j += pageSize {
+			b[j] = byte(i)
+		}
+		keep = append(keep, b)
+		if i%4 == 3 {
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	return keep, threadFaults(t) - f0
+}
+
+// The point of HeapAhead: the thread that allocates fresh heap memory and
+// writes to it no longer takes the page faults, the populating goroutine
+// does; and what the heap holds is untouched.
+func TestHeapAheadTakesPageFaultsOffTheAllocatingThread(t *testing.T) {
+	debug.FreeOSMemory() // what earlier tests left free must fault again too
+	keep1, without := growHeap(t, 32)
+	h, err := StartHeapAhead(HeapOptions{})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	keep2, with := growHeap(t, 32)
+	st := h.Stats()
+	t.Logf("page faults taken by the allocating thread for 32 MiB: %d without, %d with HeapAhead (%d pages populated in %d rounds)", without, with, st.Populated, st.Rounds)
+	if without < 32<<20/pageSize/2 {
+		t.Fatalf("only %d faults for 32 MiB of fresh heap without HeapAhead: the test does not measure what it should", without)
+	}
+	// Under the race detector the thread also faults in shadow memory,
+	// which is not the heap's: count what went, not what is left.
+	if heapPages := int64(32 << 20 / pageSize); without-with < heapPages*3/4 {
+		t.Errorf("HeapAhead took %d of the allocating thread's faults away (%d -> %d), want at least %d of the heap's %d pages", without-with, without, with, heapPages*3/4, heapPages)
+	}
+	for i, b := range append(keep1, keep2...) {
+		for j := 0; j < len(b); j += pageSize {
+			if b[j] != byte(i%(32*16)) {
+				t.Fatalf("piece %d byte %d = %d, want %d", i, j, b[j], byte(i%(32*16)))
+			}
+		}
+	}
+}
+
+type node struct {
+	next  *node
+	value [6]uint64
+}
+
+// HeapAhead only populates and reads pages: a heap of pointer-linked
+// objects built, collected and rebuilt while it runs at a high rate keeps
+// every value, and the collector never finds a bad pointer.
+func TestHeapAheadLeavesTheHeapIntact(t *testing.T) {
+	h, err := StartHeapAhead(HeapOptions{Busy: 100 * time.Microsecond, Idle: 100 * time.Microsecond, MinWindow: 1 << 20, MaxWindow: 8 << 20})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	for round := range 6 {
+		var lists [64]*node
+		for i := range 200_000 {
+			n := &node{next: lists[i%64]}
+			for k := range n.value {
+				n.value[k] = uint64(i*8 + k)
+			}
+			lists[i%64] = n
+		}
+		runtime.GC()
+		seen := 0
+		for i, n := range lists {
+			for j := n; j != nil; j = j.next {
+				idx := int(j.value[0] / 8)
+				if idx%64 != i {
+					t.Fatalf("round %d: node %d found on list %d", round, idx, i)
+				}
+				for k, v := range j.value {
+					if v != uint64(idx*8+k) {
+						t.Fatalf("round %d: node %d value %d = %d, want %d", round, idx, k, v, idx*8+k)
+					}
+				}
+				seen++
+			}
+		}
+		if seen != 200_000 {
+			t.Fatalf("round %d: %d nodes reachable, want 200000", round, seen)
+		}
+	}
+	if st := h.Stats(); st.Populated == 0 {
+		t.Errorf("HeapAhead populated no page while the heap grew to %d MiB", 200_000*64>>20)
+	}
+}
+
+// Stop ends the goroutine, and may be called twice.
+func TestHeapAheadStops(t *testing.T) {
+	h, err := StartHeapAhead(HeapOptions{})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	h.Stop()
+	h.Stop()
+	before := h.Stats()
+	growHeap(t, 4)
+	if after := h.Stats(); after != before {
+		t.Errorf("stats moved after Stop: %+v -> %+v", before, after)
+	}
+}
