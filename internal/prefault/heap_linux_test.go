@@ -47,7 +47,8 @@ func growHeap(t *testing.T, mib int) ([][]byte, int64) {
 func TestHeapAheadTakesPageFaultsOffTheAllocatingThread(t *testing.T) {
 	debug.FreeOSMemory() // what earlier tests left free must fault again too
 	keep1, without := growHeap(t, 32)
-	h, err := StartHeapAhead(HeapOptions{})
+	// The race detector slows the growth down to about the default MinRate.
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20})
 	if err != nil {
 		t.Skipf("heap prefault unavailable here: %v", err)
 	}
@@ -133,4 +134,25 @@ func TestHeapAheadStops(t *testing.T) {
 	if after := h.Stats(); after != before {
 		t.Errorf("stats moved after Stop: %+v -> %+v", before, after)
 	}
+}
+
+// A heap that grows slowly (here ~2 MiB/s, a trickle of new state) is left
+// to fault its own pages: nothing is mapped ahead for it.
+func TestHeapAheadLeavesSlowGrowthAlone(t *testing.T) {
+	h, err := StartHeapAhead(HeapOptions{Busy: time.Millisecond, Idle: 5 * time.Millisecond})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	var keep [][]byte
+	for i := range 100 {
+		b := make([]byte, 16<<10)
+		b[0] = byte(i)
+		keep = append(keep, b)
+		time.Sleep(8 * time.Millisecond)
+	}
+	if st := h.Stats(); st.Populated != 0 {
+		t.Errorf("%d pages populated ahead of a heap growing by 16 KiB every 8 ms", st.Populated)
+	}
+	runtime.KeepAlive(keep)
 }

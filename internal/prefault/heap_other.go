@@ -11,6 +11,7 @@ import (
 type HeapOptions struct {
 	MinWindow, MaxWindow int
 	Busy, Idle           time.Duration
+	MinRate              int
 }
 
 // HeapStats counts what a HeapAhead did.
