@@ -19,12 +19,15 @@ const (
 	SectionRPSet      Section = "rp_set"
 	SectionBSR        Section = "bsr"
 	SectionTimers     Section = "timers"
+	// SectionSummary counts the state instead of listing it: cheap to ask
+	// for at any scale, e.g. to watch a large intake.
+	SectionSummary Section = "summary"
 )
 
 // AllSections lists every section in report order.
 var AllSections = []Section{
 	SectionInterfaces, SectionNeighbors, SectionQueriers, SectionGroups,
-	SectionRoutes, SectionRPSet, SectionBSR, SectionTimers,
+	SectionRoutes, SectionRPSet, SectionBSR, SectionTimers, SectionSummary,
 }
 
 // ParseSections checks names and returns them as sections in report order,
@@ -95,6 +98,9 @@ func (s *Snapshot) Filter(sections []Section) {
 	}
 	if !keep(SectionTimers) {
 		s.Timers = nil
+	}
+	if !keep(SectionSummary) {
+		s.Summary = Summary{}
 	}
 	s.Sections = slices.Clone(sections)
 }

@@ -59,6 +59,14 @@ type Snapshot struct {
 	RPSet      []RP        `json:"rp_set"`
 	BSR        *BSR        `json:"bsr"` // null when no BSR is known
 	Timers     []Timer     `json:"timers"`
+	Summary    Summary     `json:"summary"` // all zero unless asked for
+}
+
+// Summary counts the state the other sections list.
+type Summary struct {
+	Groups  int `json:"groups"`  // MLD listener states: (interface, group) pairs
+	Sources int `json:"sources"` // MLD source records, over all of them
+	Routes  int `json:"routes"`  // PIM routing entries, (*,G) and (S,G) (an (S,G)'s (S,G,rpt) state is part of it)
 }
 
 // Interface flags, in the order KAME's pim6stat printed them.

@@ -80,6 +80,47 @@ func TestSnapshotOfOneSectionLeavesTheOthersEmpty(t *testing.T) {
 	}
 }
 
+// The summary counts what the listing sections list, and asking for it
+// alone copies nothing on the event loop and allocates no snapshot space
+// (pim6bench polls it while 50,000 joins come in).
+func TestSnapshotSummaryCountsTheStateWithoutCopyingIt(t *testing.T) {
+	l, r, h := sourceRouterHost(t, nil)
+	s1, s2 := netip.MustParseAddr("2001:db8:1::2"), netip.MustParseAddr("2001:db8:1::3")
+	h.join(s1, netip.MustParseAddr("ff3e::1"))
+	h.join(s2, netip.MustParseAddr("ff3e::1"))
+	h.join(s1, netip.MustParseAddr("ff3e::2"))
+	l.run(time.Second)
+
+	full := r.core.Snapshot(l.now())
+	sources := 0
+	for _, g := range full.Groups {
+		sources += len(g.Sources)
+	}
+	want := api.Summary{Groups: len(full.Groups), Sources: sources, Routes: len(full.Routes)}
+	if want != (api.Summary{Groups: 2, Sources: 3, Routes: 3}) {
+		t.Fatalf("full snapshot lists %+v, want 2 groups, 3 sources, 3 routes", want)
+	}
+	if full.Summary != want {
+		t.Errorf("full snapshot's summary = %+v, want %+v", full.Summary, want)
+	}
+	only := func(s api.Section) bool { return s == api.SectionSummary }
+	if sp := r.core.SnapshotSpace(only)(); sp != nil {
+		t.Errorf("space prepared for a summary-only snapshot: %T, want none", sp)
+	}
+	sn := r.core.CaptureSnapshot(l.now(), only, nil)()
+	if sn.Summary != want {
+		t.Errorf("summary-only snapshot = %+v, want %+v", sn.Summary, want)
+	}
+	if len(sn.Groups) != 0 || len(sn.Routes) != 0 || len(sn.Interfaces) != 0 || len(sn.Timers) != 0 {
+		t.Errorf("summary-only snapshot lists %d groups, %d routes, %d interfaces, %d timers; want none",
+			len(sn.Groups), len(sn.Routes), len(sn.Interfaces), len(sn.Timers))
+	}
+	noSummary := r.core.CaptureSnapshot(l.now(), func(s api.Section) bool { return s == api.SectionRoutes }, nil)()
+	if noSummary.Summary != (api.Summary{}) {
+		t.Errorf("routes-only snapshot carries a summary %+v", noSummary.Summary)
+	}
+}
+
 // An (S,G) entry that holds only (S,G,rpt) state (pim.FlagRPT) is shown as
 // pim6sd showed it: an sg_rpt entry with the RP flag (iif toward the RP),
 // and the interfaces where S was pruned off the shared tree listed as pruned.

@@ -45,6 +45,9 @@ func Write(w io.Writer, s *api.Snapshot, sections []api.Section) error {
 	if want(api.SectionTimers) {
 		r.timers()
 	}
+	if want(api.SectionSummary) {
+		r.summary()
+	}
 	_, err := w.Write(trimLines(r.buf.Bytes()))
 	return err
 }

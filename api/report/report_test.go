@@ -82,6 +82,7 @@ func TestReportGolden(t *testing.T) {
 		{"routes", apitest.Sample(), []api.Section{api.SectionRoutes}},
 		{"rp_set", apitest.Sample(), []api.Section{api.SectionRPSet, api.SectionBSR}},
 		{"timers", apitest.Sample(), []api.Section{api.SectionTimers}},
+		{"summary", apitest.Sample(), []api.Section{api.SectionSummary}},
 		{"empty", &api.Snapshot{}, nil},
 		{"wide", wideSnapshot(), []api.Section{api.SectionInterfaces, api.SectionRoutes}},
 	} {
@@ -119,6 +120,11 @@ func TestReportLines(t *testing.T) {
 			"---------------------------(*,G)----------------------------",
 			" IN6ADDR_ANY     ff0e::1         2001:db8:1000::2000:1 WC RP CACHE",
 			"Joined   oifs: ..j.",
+		}},
+		{"summary counts", apitest.Sample(), []api.Section{api.SectionSummary}, []string{
+			"--------------------State Summary-----------------------",
+			"MLD groups: 3, sources: 2",
+			"Routing entries: 4",
 		}},
 		{"route totals", apitest.Sample(), []api.Section{api.SectionRoutes}, []string{
 			"Number of Groups: 2",

@@ -20,3 +20,11 @@ func (r *renderer) timers() {
 		r.printf("#%-9d %-14d %s\n", t.ID, secs(t.Expires), t.Name)
 	}
 }
+
+// summary writes the state's counts (not in KAME's report: pim6d's own, so
+// that a large router can be watched without listing everything).
+func (r *renderer) summary() {
+	r.printf("--------------------State Summary-----------------------\n")
+	r.printf("MLD groups: %d, sources: %d\n", r.s.Summary.Groups, r.s.Summary.Sources)
+	r.printf("Routing entries: %d\n", r.s.Summary.Routes)
+}

@@ -267,7 +267,7 @@ func (e *scaleEnv) settle(quiet, timeout time.Duration) time.Time {
 type intake struct {
 	n         int
 	got       int           // (S,G) present at the end
-	elapsed   time.Duration // first packet sent until pim6d's CPU went quiet with all n present
+	elapsed   time.Duration // first packet sent until pim6d's summary showed all n
 	sendTime  time.Duration // how long sending took
 	sent      int           // packets sent
 	sendFail  int           // sends the kernel refused
@@ -295,33 +295,53 @@ func (r intake) quietBytesPerSG() float64 {
 	return float64(r.rssQuiet-r.rssBefore) / float64(max(r.got, 1))
 }
 
-// waitIntake waits for count to reach n. It watches pim6d's CPU time, which
-// costs pim6d nothing, and takes a snapshot only when pim6d has been idle
-// for 300 ms: the intake ended at the last tick of CPU before that. Polling
-// snapshots instead would slow down what is measured.
-func (e *scaleEnv) waitIntake(n int, count func(*api.Snapshot) int, timeout time.Duration, sections ...api.Section) (done time.Time, got int, err error) {
+// waitIntake waits for count to reach n. While the state comes in it polls
+// pim6d's summary (a few counter reads on pim6d's side, what `pim6stat -s`
+// shows) every pollEvery: done is when the first answer with all n came.
+// Then it waits until pim6d's CPU has been idle for 300 ms (the RSS and
+// CPU figures are read then, before any listing snapshot) and checks the
+// count with a full snapshot of the sections.
+func (e *scaleEnv) waitIntake(n int, summaryCount func(api.Summary) int, count func(*api.Snapshot) int, timeout time.Duration, sections ...api.Section) (done time.Time, got int, err error) {
+	const pollEvery = 5 * time.Millisecond
 	deadline := time.Now().Add(timeout)
+	c, err := api.Dial(e.socket)
+	if err != nil {
+		return done, 0, err
+	}
 	for {
-		done = e.settle(300*time.Millisecond, time.Until(deadline))
-		if e.onQuiet != nil {
-			e.onQuiet()
-			e.onQuiet = nil
-		}
-		if e.stopPerf != nil {
-			e.stopPerf()
-			e.stopPerf = nil
-		}
-		s, err := e.snapshot(sections...)
+		s, err := c.Snapshot(context.Background(), api.SectionSummary)
 		if err != nil {
-			return done, got, err
+			c.Close()
+			return done, 0, err
 		}
-		if got = count(s); got >= n {
-			return done, got, nil
+		if summaryCount(s.Summary) >= n {
+			done = time.Now()
+			break
 		}
 		if time.Now().After(deadline) {
-			return done, got, fmt.Errorf("only %d of %d (S,G) after %v", got, n, timeout)
+			c.Close()
+			return time.Now(), summaryCount(s.Summary), fmt.Errorf("only %d of %d (S,G) after %v", summaryCount(s.Summary), n, timeout)
 		}
+		time.Sleep(pollEvery)
 	}
+	c.Close()
+	e.settle(300*time.Millisecond, time.Until(deadline))
+	if e.onQuiet != nil {
+		e.onQuiet()
+		e.onQuiet = nil
+	}
+	if e.stopPerf != nil {
+		e.stopPerf()
+		e.stopPerf = nil
+	}
+	s, err := e.snapshot(sections...)
+	if err != nil {
+		return done, 0, err
+	}
+	if got = count(s); got < n {
+		return done, got, fmt.Errorf("the summary counted %d (S,G) but the listing shows %d", n, got)
+	}
+	return done, got, nil
 }
 
 // mldCount counts the (S,G) listener states on the router's host link.
@@ -385,7 +405,7 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	if err != nil {
 		return r, err
 	}
-	done, got, err := e.waitIntake(n, mldCount, timeout, api.SectionGroups)
+	done, got, err := e.waitIntake(n, func(s api.Summary) int { return s.Sources }, mldCount, timeout, api.SectionGroups)
 	r.got, r.elapsed = got, done.Sub(start)
 	r.rssAfter = e.rssBytes()
 	r.drops = e.mldSocketDrops() - drops0
@@ -487,7 +507,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.msgs, r.sendFail = nb.joinAll(n, perMsg, upstream)
 	r.sent = r.msgs
 	r.sendTime = time.Since(start)
-	done, got, err := e.waitIntake(n, routeCount, timeout, api.SectionRoutes)
+	done, got, err := e.waitIntake(n, func(s api.Summary) int { return s.Routes }, routeCount, timeout, api.SectionRoutes)
 	r.got, r.elapsed = got, done.Sub(start)
 	r.rssAfter = e.rssBytes()
 	r.drops = e.pimSocketDrops() - drops0

@@ -52,6 +52,8 @@ order of KAME's pim6stat). Section options may be combined.
   -r, --routes        Multicast Routing Table
   -p, --rp-set        RP-Set and current BSR
   -t, --timers        CallOut Timer Queue
+  -s, --summary       counts only (MLD groups and sources, routing entries):
+                      cheap at any scale, e.g. with -w to watch an intake
   -j, --json          print the snapshot as JSON (docs/pim6stat-json.md)
   -w, --watch SECS    refresh in place every SECS seconds until interrupted
       --socket PATH   pim6d's control socket (default /run/pim6d/pim6d.sock)
@@ -89,6 +91,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	section("r", "routes", "show the Multicast Routing Table", api.SectionRoutes)
 	section("p", "rp-set", "show the RP-Set and the BSR", api.SectionRPSet, api.SectionBSR)
 	section("t", "timers", "show the CallOut Timer Queue", api.SectionTimers)
+	section("s", "summary", "show the state's counts", api.SectionSummary)
 	fs.StringVar(&o.socket, "socket", api.DefaultSocketPath, "pim6d's control socket `PATH`")
 	fs.BoolVar(&o.json, "j", false, "print the snapshot as JSON")
 	fs.BoolVar(&o.json, "json", false, "print the snapshot as JSON")
