@@ -66,6 +66,14 @@ func TestSSMPingThroughTwoRouters(t *testing.T) {
 			t.Errorf("pim6stat on r1 lacks %q:\n%s", want, report)
 		}
 	}
+	// pim6stat -s counts it: on r2 one MLD source record (ssmping's; the
+	// receiver's link-scoped groups have none) and one PIM entry.
+	summary := strings.Join(strings.Fields(r2.pim6stat(t, "-s")), " ")
+	for _, want := range []string{"sources: 1", "Routing entries: 1"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("pim6stat -s on r2 lacks %q: %s", want, summary)
+		}
+	}
 
 	if err := ping.Wait(30 * time.Second); err != nil {
 		t.Fatalf("ssmping: %v\n%s", err, ping.Output())
