@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"github.com/pim6d/pim6d/api"
 	"net/netip"
 	"os"
 	"runtime"
@@ -385,6 +386,16 @@ func BenchmarkSnapshot50k(b *testing.B) {
 			b.StartTimer()
 			if s := build(); len(s.Routes) < 50_000 {
 				b.Fatalf("snapshot has %d routes", len(s.Routes))
+			}
+		}
+	})
+	// What pim6stat -s (and pim6bench's intake timing) costs the loop.
+	b.Run("summary", func(b *testing.B) {
+		only := func(s api.Section) bool { return s == api.SectionSummary }
+		for range b.N {
+			r.core.SnapshotSpace(only)()
+			if s := r.core.CaptureSnapshot(l.now(), only, nil)(); s.Summary.Routes < 50_000 {
+				b.Fatalf("summary counts %d routes", s.Summary.Routes)
 			}
 		}
 	})
