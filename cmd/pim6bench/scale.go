@@ -637,26 +637,15 @@ func mldscale(args []string) error {
 	fmt.Printf("MLDv2 reports of %d records (one source each), unpaced, host -> pim6d over a veth; %d runs per N.\n\n", f.per, f.runs)
 	fmt.Println("| pim6d flags | N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
-	for _, n := range f.countsN {
-		for i := range f.runs * f.variants() {
-			bins := f.variant(i)
-			var r intake
-			err := withScaleLab(bins, "", func(e *scaleEnv) error {
-				var err error
-				r, err = measureMLD(e, n, f.per, f.timeout)
-				return err
-			})
-			if err != nil && r.sent == 0 {
-				return err
-			}
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "mldscale:", err)
-			}
-			fmt.Printf("| %s ", flagsLabel(bins.flags))
-			printIntake(r)
-		}
-	}
-	return nil
+	var r intake
+	return f.eachRun("mldscale", "", func(e *scaleEnv, n int) (int, error) {
+		var err error
+		r, err = measureMLD(e, n, f.per, f.timeout)
+		return r.sent, err
+	}, func(label string) {
+		fmt.Printf("| %s ", label)
+		printIntake(r)
+	})
 }
 
 func printIntake(r intake) {
@@ -688,33 +677,22 @@ func pimscale(args []string) error {
 	fmt.Printf("Join/Prunes of %d groups (one joined source each), unpaced, test neighbour -> pim6d over a veth; pim6d configured with hello_period 1s; joins start 200 ms and a snapshot request 5 ms before a Hello is due; %d runs per N.\n\n", f.per, f.runs)
 	fmt.Println("| pim6d flags | N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | worst Hello delay: intake / dumps | snapshot via api (JSON) | pim6stat -j time (bytes) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	for _, n := range f.countsN {
-		for i := range f.runs * f.variants() {
-			bins := f.variant(i)
-			var r pimResult
-			err := withScaleLab(bins, helloPeriodConfig, func(e *scaleEnv) error {
-				var err error
-				r, err = measurePIM(e, n, f.per, f.timeout, true)
-				return err
-			})
-			if err != nil && r.sent == 0 {
-				return err
-			}
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "pimscale:", err)
-			}
-			var snaps []string
-			for _, d := range r.snapTimes {
-				snaps = append(snaps, fmt.Sprintf("%.3f", d.Seconds()))
-			}
-			fmt.Printf("| %s | %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
-				flagsLabel(bins.flags), r.n, r.msgs, r.got, r.n, lostMark(r.intake), r.elapsed.Seconds(), r.rate(),
-				float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.drops,
-				r.helloPeriod.Seconds(), r.lateIntake.Seconds(), r.lateSnapshot.Seconds(), timeoutMark(r.helloTimeout), r.snapAPI.Seconds(),
-				strings.Join(snaps, ", "), r.snapBytes)
+	var r pimResult
+	return f.eachRun("pimscale", helloPeriodConfig, func(e *scaleEnv, n int) (int, error) {
+		var err error
+		r, err = measurePIM(e, n, f.per, f.timeout, true)
+		return r.sent, err
+	}, func(label string) {
+		var snaps []string
+		for _, d := range r.snapTimes {
+			snaps = append(snaps, fmt.Sprintf("%.3f", d.Seconds()))
 		}
-	}
-	return nil
+		fmt.Printf("| %s | %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
+			label, r.n, r.msgs, r.got, r.n, lostMark(r.intake), r.elapsed.Seconds(), r.rate(),
+			float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.drops,
+			r.helloPeriod.Seconds(), r.lateIntake.Seconds(), r.lateSnapshot.Seconds(), timeoutMark(r.helloTimeout), r.snapAPI.Seconds(),
+			strings.Join(snaps, ", "), r.snapBytes)
+	})
 }
 
 // variants is how many ways pim6d is run: 1, or 2 with -compare.
@@ -740,4 +718,29 @@ func flagsLabel(flags []string) string {
 		return "(default)"
 	}
 	return "`" + strings.Join(flags, " ") + "`"
+}
+
+// eachRun runs measure in a fresh lab for every count and run (with
+// -compare, every variant of pim6d), then row with the variant's label. An
+// error after something was sent is reported and the runs go on.
+func (f *scaleFlags) eachRun(name, config string, measure func(e *scaleEnv, n int) (sent int, err error), row func(label string)) error {
+	for _, n := range f.countsN {
+		for i := range f.runs * f.variants() {
+			bins := f.variant(i)
+			var sent int
+			err := withScaleLab(bins, config, func(e *scaleEnv) error {
+				var err error
+				sent, err = measure(e, n)
+				return err
+			})
+			if err != nil && sent == 0 {
+				return err
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, name+":", err)
+			}
+			row(flagsLabel(bins.flags))
+		}
+	}
+	return nil
 }
