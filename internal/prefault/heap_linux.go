@@ -82,7 +82,9 @@ type HeapAhead struct {
 
 	samples   []metrics.Sample
 	lastInUse uint64
+	released  uint64 // the heap's free memory given back to the OS, at the last round
 	lastAt    time.Time
+	activeAt  time.Time // the last round in which the heap grew fast
 	idle      bool
 	cursor    uintptr // the lowest page that was not resident at the last scan
 	vec       []byte
@@ -121,6 +123,7 @@ func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
 		samples: []metrics.Sample{
 			{Name: "/memory/classes/heap/objects:bytes"},
 			{Name: "/memory/classes/heap/unused:bytes"},
+			{Name: "/memory/classes/heap/released:bytes"},
 		},
 		vec:  make([]byte, 1024),
 		idle: true,
@@ -173,15 +176,18 @@ func (h *HeapAhead) run() {
 	}
 }
 
+// inUse reads the heap's metrics: the bytes in spans in use, which grow as
+// the heap does, and (into h.released) the free bytes given back to the OS.
 func (h *HeapAhead) inUse() uint64 {
 	metrics.Read(h.samples)
-	var sum uint64
-	for _, s := range h.samples {
-		if s.Value.Kind() == metrics.KindUint64 {
-			sum += s.Value.Uint64()
+	v := func(i int) uint64 {
+		if h.samples[i].Value.Kind() == metrics.KindUint64 {
+			return h.samples[i].Value.Uint64()
 		}
+		return 0
 	}
-	return sum
+	h.released = v(2)
+	return v(0) + v(1)
 }
 
 // round populates the window ahead of the heap if the heap grew since the
@@ -201,31 +207,42 @@ func (h *HeapAhead) round() bool {
 		h.idle = true
 		return false
 	}
-	if h.idle {
-		// The heap starts growing again: it may first reuse pages it gave
-		// back to the OS below the old frontier, so scan from the bottom:
-		// the probe's page, since Go 1.26 starts the heap at a random page
-		// and never touches the pages of its first arena below that.
-		h.idle = false
+	if h.idle && at.Sub(h.activeAt) > time.Second {
+		// The heap starts growing again after a rest: it may first reuse
+		// pages it gave back to the OS below the old frontier, so scan from
+		// the bottom: the probe's page, since Go 1.26 starts the heap at a
+		// random page and never touches the pages of its first arena below
+		// that. (Within one burst of growth, the collector's cycles pause
+		// the growth for a round or two; the scan goes on from where it
+		// was, or it would refill the holes the scavenger makes behind it.)
 		h.cursor = uintptr(unsafe.Pointer(heapProbe)) &^ (pageSize - 1)
 	}
+	h.idle, h.activeAt = false, at
 	h.rounds.Add(1)
 	window := min(max(4*int(perRound), h.opts.MinWindow), h.opts.MaxWindow) / pageSize
 	if time.Since(h.mapsAt) > 50*time.Millisecond {
 		h.readMaps() // the heap maps more as it grows
 	}
-	if left := h.populateAhead(window); left > 0 && time.Since(h.mapsAt) > h.opts.Busy {
+	// The heap's released memory that is not above its top is in holes
+	// below it, where the heap will grow first.
+	top, above := h.residentTop()
+	holes := int(max(int64(h.released)-int64(above), 0) / pageSize)
+	if left := h.populateAhead(window, top, holes); left > 0 && time.Since(h.mapsAt) > h.opts.Busy {
 		// The known mappings ran out: the heap has likely mapped more.
 		h.readMaps()
-		h.populateAhead(left)
+		h.populateAhead(left, top, 0)
 	}
 	return true
 }
 
 // populateAhead faults in the first pages (up to window of them) of the heap
 // mappings, from the cursor up, that are not resident, and returns how many
-// of the window it did not find.
-func (h *HeapAhead) populateAhead(window int) (left int) {
+// of the window it did not find. Below top (the end of the highest resident
+// page) it fills at most holes pages: a hole there is either memory the heap
+// gave back to the OS, which it reuses first when it grows, or the unwritten
+// end of an allocation, which it never touches; the caller sizes holes by
+// what the heap says it gave back.
+func (h *HeapAhead) populateAhead(window int, top uintptr, holes int) (left int) {
 	left = window
 	first := true
 	for _, m := range h.maps {
@@ -245,21 +262,59 @@ func (h *HeapAhead) populateAhead(window int) (left int) {
 					j++
 				}
 				run := addr + uintptr(i)*pageSize
+				count := j - i
+				if run < top {
+					// A hole: never across the top, and within the budget.
+					count = min(count, int((top-run)/pageSize), holes)
+					holes -= count
+					if count == 0 {
+						i = min(j, i+int((top-run)/pageSize))
+						continue
+					}
+				}
 				if first {
 					h.cursor, first = run, false
 				}
-				if populate(run, (j-i)*pageSize) != nil {
+				if populate(run, count*pageSize) != nil {
 					return 0
 				}
-				readPages(run, j-i, pageSize)
-				h.populated.Add(uint64(j - i))
-				left -= j - i
-				i = j
+				readPages(run, count, pageSize)
+				h.populated.Add(uint64(count))
+				left -= count
+				i += count
 			}
 			addr += uintptr(n) * pageSize
 		}
 	}
 	return left
+}
+
+// residentTop is the end of the highest resident page of the heap mappings
+// (0 if none is known), and how many bytes of the mappings lie above it.
+func (h *HeapAhead) residentTop() (top, above uintptr) {
+	for k := len(h.maps) - 1; k >= 0; k-- {
+		m := h.maps[k]
+		for end := m.end; end > m.start; {
+			n := min(len(h.vec), int((end-m.start)/pageSize))
+			addr := end - uintptr(n)*pageSize
+			if mincore(addr, n, h.vec) != nil {
+				return 0, 0
+			}
+			for i := n - 1; i >= 0; i-- {
+				if h.vec[i]&1 != 0 {
+					top = addr + uintptr(i+1)*pageSize
+					for _, m := range h.maps {
+						if m.end > top {
+							above += m.end - max(m.start, top)
+						}
+					}
+					return top, above
+				}
+			}
+			end = addr
+		}
+	}
+	return 0, 0
 }
 
 // readMaps finds the Go heap's anonymous read-write mappings.

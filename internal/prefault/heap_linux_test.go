@@ -5,8 +5,10 @@ package prefault
 import (
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -155,4 +157,61 @@ func TestHeapAheadLeavesSlowGrowthAlone(t *testing.T) {
 		t.Errorf("%d pages populated ahead of a heap growing by 16 KiB every 8 ms", st.Populated)
 	}
 	runtime.KeepAlive(keep)
+}
+
+// residentPages lists which of b's pages are resident.
+func residentPages(t *testing.T, b []byte) []bool {
+	vec := make([]byte, len(b)/pageSize)
+	if err := mincore(uintptr(unsafe.Pointer(&b[0])), len(vec), vec); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]bool, len(vec))
+	for i, v := range vec {
+		out[i] = v&1 != 0
+	}
+	return out
+}
+
+// Below the heap's top, a hole is either memory the heap gave back (it will
+// reuse it first) or the unwritten end of an allocation (never touched):
+// HeapAhead fills holes only as far as the heap's released memory allows,
+// then goes on above the top. Here on a mapping of its own: pages 0-9 and
+// 20-29 written, 10-19 a hole, 30 and up above the top.
+func TestHeapAheadFillsHolesOnlyAsFarAsTheHeapGaveMemoryBack(t *testing.T) {
+	for _, tc := range []struct {
+		holes      int
+		wantFilled []int // pages made resident
+	}{
+		{holes: 0, wantFilled: []int{30, 31, 32, 33, 34, 35, 36, 37}},
+		{holes: 4, wantFilled: []int{10, 11, 12, 13, 30, 31, 32, 33}},
+		{holes: 100, wantFilled: []int{10, 11, 12, 13, 14, 15, 16, 17}},
+	} {
+		b, err := unix.Mmap(-1, 0, 64*pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29} {
+			b[p*pageSize] = 1
+		}
+		before := residentPages(t, b)
+		base := uintptr(unsafe.Pointer(&b[0]))
+		h := &HeapAhead{maps: []mapping{{base, base + 64*pageSize}}, vec: make([]byte, 1024), cursor: base}
+		top, above := h.residentTop()
+		if top != base+30*pageSize || above != 34*pageSize {
+			t.Fatalf("residentTop = page %d, %d pages above; want 30, 34", (top-base)/pageSize, above/pageSize)
+		}
+		if left := h.populateAhead(8, top, tc.holes); left != 0 {
+			t.Errorf("holes %d: %d of a window of 8 left unfilled", tc.holes, left)
+		}
+		var filled []int
+		for i, r := range residentPages(t, b) {
+			if r && !before[i] {
+				filled = append(filled, i)
+			}
+		}
+		if !slices.Equal(filled, tc.wantFilled) {
+			t.Errorf("hole budget %d: pages filled %v, want %v", tc.holes, filled, tc.wantFilled)
+		}
+		unix.Munmap(b)
+	}
 }
