@@ -10,7 +10,7 @@ import (
 // interface (RFC 3810 §7.2): filter mode, filter (group) timer, source
 // records, and the MLDv1 compatibility timer.
 type group struct {
-	addr    netip.Addr
+	ip      [16]byte // the multicast address (address() gives it as a netip.Addr)
 	sources sourceSet
 	filter  timer       // Multicast Address Timer: runs only in EXCLUDE mode (§7.2.3)
 	x       *groupExtra // nil until the group needs one of its rarer timers
@@ -60,12 +60,20 @@ type groupAlloc struct {
 // means the source is in the "excluded" list Y: traffic from it is not
 // forwarded.
 type source struct {
-	addr     netip.Addr
+	ip       [16]byte // the source address (address() gives it as a netip.Addr)
 	timer    timer
 	rexmit   uint8  // retransmissions of source-specific queries left (§7.6.3.2)
 	reported bool   // listed in the last ListenerChange of its group
 	mark     uint32 // set-membership generation, see Querier.mark
 }
+
+// address is the group's multicast address. (Kept as 16 bytes: a netip.Addr
+// is 24 and holds a pointer, and a group with its first source then fits a
+// 176-byte allocation instead of 192.)
+func (g *group) address() netip.Addr { return netip.AddrFrom16(g.ip) }
+
+// address is the source's address.
+func (s *source) address() netip.Addr { return netip.AddrFrom16(s.ip) }
 
 // v1Compat reports whether the group is in MLDv1 compatibility mode.
 func (q *Querier) v1Compat(g *group) bool {
@@ -81,11 +89,11 @@ func (q *Querier) newGroup(addr netip.Addr) *group {
 	}
 	ga := &groupAlloc{}
 	g := &ga.g
-	g.addr = addr
+	g.ip = addr.As16()
 	g.spare = &ga.first
 	g.sources.list = ga.list[:0]
 	g.filter = timer{kind: timerGroup, g: g}
-	q.groups[addr] = g
+	q.groups[addr.As16()] = g
 	return g
 }
 
@@ -94,7 +102,7 @@ func (q *Querier) deleteGroup(g *group) {
 		q.timers.stop(&s.timer)
 		if s.reported {
 			x := g.extra()
-			x.gone = append(x.gone, s.addr)
+			x.gone = append(x.gone, s.address())
 		}
 	}
 	q.nsources -= g.sources.len()
@@ -104,7 +112,7 @@ func (q *Querier) deleteGroup(g *group) {
 		q.timers.stop(&g.x.compat)
 		q.timers.stop(&g.x.rexmit)
 	}
-	delete(q.groups, g.addr)
+	delete(q.groups, g.ip)
 	g.deleted = true
 	q.markDirty(g)
 }
@@ -135,9 +143,9 @@ func (q *Querier) setSource(g *group, addr netip.Addr, at time.Duration) *source
 		}
 		if s = g.spare; s != nil {
 			g.spare = nil
-			*s = source{addr: addr}
+			*s = source{ip: addr.As16()}
 		} else {
-			s = &source{addr: addr}
+			s = &source{ip: addr.As16()}
 		}
 		s.timer = timer{kind: timerSource, g: g, s: s}
 		g.sources.add(s)
@@ -168,7 +176,7 @@ func (q *Querier) deleteSource(g *group, s *source) {
 	q.nsources--
 	if s.reported {
 		x := g.extra()
-		x.gone = append(x.gone, s.addr)
+		x.gone = append(x.gone, s.address())
 	}
 }
 
@@ -250,7 +258,7 @@ func (q *Querier) handleRecord(n time.Duration, t RecordType, addr netip.Addr, s
 // state records) and §7.4.2 (filter mode and source list changes). It returns
 // the group record, or nil when there is none afterwards.
 func (q *Querier) applyRecord(n time.Duration, t RecordType, addr netip.Addr, srcs []netip.Addr, out *Output) *group {
-	g := q.groups[addr]
+	g := q.groups[addr.As16()]
 	if g == nil {
 		// A group nobody reported is INCLUDE {}: only records that add
 		// sources or switch to EXCLUDE create state.
@@ -459,7 +467,7 @@ func (q *Querier) listener(g *group) Listener {
 // listenerIn is listener with the source list appended to arena (returned
 // grown) and the Listener's Sources a full slice of that part.
 func (q *Querier) listenerIn(g *group, arena []netip.Addr) (Listener, []netip.Addr) {
-	l := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.mode}
+	l := Listener{LinkIndex: q.linkIndex, Group: g.address(), Mode: g.mode}
 	if g.deleted {
 		l.Mode = Include
 		return l, arena
@@ -467,7 +475,7 @@ func (q *Querier) listenerIn(g *group, arena []netip.Addr) (Listener, []netip.Ad
 	from := len(arena)
 	for s := range g.sources.all() {
 		if listed(g, s) {
-			arena = append(arena, s.addr)
+			arena = append(arena, s.address())
 		}
 	}
 	l.Sources = carveSorted(arena, from)
@@ -495,7 +503,7 @@ func listed(g *group, s *source) bool {
 // sources appended to arena, returned grown) and marks the current state as
 // reported.
 func (q *Querier) reportedIn(g *group, arena []netip.Addr) (Listener, []netip.Addr) {
-	was := Listener{LinkIndex: q.linkIndex, Group: g.addr, Mode: g.reportedMode}
+	was := Listener{LinkIndex: q.linkIndex, Group: g.address(), Mode: g.reportedMode}
 	from := len(arena)
 	if g.x != nil {
 		arena = append(arena, g.x.gone...)
@@ -503,7 +511,7 @@ func (q *Querier) reportedIn(g *group, arena []netip.Addr) (Listener, []netip.Ad
 	}
 	for s := range g.sources.all() {
 		if s.reported {
-			arena = append(arena, s.addr)
+			arena = append(arena, s.address())
 		}
 		s.reported = listed(g, s)
 	}

@@ -117,7 +117,7 @@ func (q *Querier) CaptureIn(now time.Time, sp *SnapshotSpace) Snapshot {
 	arena := sp.sources[:0]
 	for _, g := range q.groups {
 		gs := GroupSnapshot{
-			Group:       g.addr,
+			Group:       g.address(),
 			Mode:        g.mode,
 			Compat:      Version2,
 			FilterTimer: g.filter.remaining(n),
@@ -132,7 +132,7 @@ func (q *Querier) CaptureIn(now time.Time, sp *SnapshotSpace) Snapshot {
 		from := len(arena)
 		for s := range g.sources.all() {
 			arena = append(arena, SourceSnapshot{
-				Source:      s.addr,
+				Source:      s.address(),
 				Timer:       s.timer.remaining(n),
 				Forwarded:   g.mode == Include || s.timer.running(),
 				QueriesLeft: int(s.rexmit),
@@ -157,7 +157,7 @@ func (sn *Snapshot) SortGroups() {
 // Listener returns the current listener state of group, and whether there is
 // any (false means INCLUDE {}).
 func (q *Querier) Listener(group netip.Addr) (Listener, bool) {
-	g := q.groups[group.WithZone("")]
+	g := q.groups[group.As16()]
 	if g == nil {
 		return Listener{LinkIndex: q.linkIndex, Group: group.WithZone("")}, false
 	}
@@ -226,7 +226,7 @@ func (q *Querier) Close(out *Output) {
 	for _, g := range q.groups {
 		q.deleteGroup(g)
 	}
-	slices.SortFunc(q.dirty, func(a, b *group) int { return a.addr.Compare(b.addr) })
+	slices.SortFunc(q.dirty, func(a, b *group) int { return a.address().Compare(b.address()) })
 	q.timers.stop(&q.general)
 	q.timers.stop(&q.otherQuerier)
 	q.flush(out)

@@ -31,7 +31,7 @@ func (ss *sourceSet) get(addr netip.Addr) *source {
 		return ss.index[addr]
 	}
 	for _, s := range ss.list {
-		if s.addr == addr {
+		if s.ip == addr.As16() {
 			return s
 		}
 	}
@@ -47,17 +47,17 @@ func (ss *sourceSet) add(s *source) {
 	if ss.index == nil {
 		ss.index = make(map[netip.Addr]*source, smallSourceSet+1)
 		for _, o := range ss.list {
-			ss.index[o.addr] = o
+			ss.index[o.address()] = o
 		}
 		ss.list = nil
 	}
-	ss.index[s.addr] = s
+	ss.index[s.address()] = s
 }
 
 // remove deletes s from the set.
 func (ss *sourceSet) remove(s *source) {
 	if ss.index != nil {
-		delete(ss.index, s.addr)
+		delete(ss.index, s.address())
 		return
 	}
 	for i, o := range ss.list {

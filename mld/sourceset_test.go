@@ -14,9 +14,9 @@ func TestSourceSetAcrossTheListToMapSwitch(t *testing.T) {
 		var ss sourceSet
 		want := map[netip.Addr]*source{}
 		for i := range n {
-			s := &source{addr: netip.AddrFrom16([16]byte{0x20, 0x01, 15: byte(i + 1)})}
+			s := &source{ip: [16]byte{0x20, 0x01, 15: byte(i + 1)}}
 			ss.add(s)
-			want[s.addr] = s
+			want[s.address()] = s
 		}
 		if ss.len() != n {
 			t.Fatalf("n=%d: len = %d", n, ss.len())
@@ -33,10 +33,10 @@ func TestSourceSetAcrossTheListToMapSwitch(t *testing.T) {
 		var seen []netip.Addr
 		odd := false
 		for s := range ss.all() {
-			seen = append(seen, s.addr)
+			seen = append(seen, s.address())
 			if odd {
 				ss.remove(s)
-				delete(want, s.addr)
+				delete(want, s.address())
 			}
 			odd = !odd
 		}

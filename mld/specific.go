@@ -30,10 +30,10 @@ func (q *Querier) emitGroupQuery(n time.Duration, g *group, out *Output) {
 		return
 	}
 	g.groupQueries--
-	q.emitQuery(out, g.addr, &Query{
+	q.emitQuery(out, g.address(), &Query{
 		V1:                 q.cfg.Version == Version1,
 		MaxRespCode:        q.maxRespCode(q.cfg.LastListenerQueryInterval),
-		Group:              g.addr,
+		Group:              g.address(),
 		SuppressRouterSide: q.cfg.Version != Version1 && g.filter.remaining(n) > q.llqt(),
 		QRV:                q.qrv(),
 		QQIC:               EncodeQQIC(q.qi),
@@ -79,9 +79,9 @@ func (q *Querier) emitSourceQueries(n time.Duration, g *group, xs []*source, out
 			g.srcQueries--
 		}
 		if s.timer.running() && s.timer.at > llqt {
-			setS = append(setS, s.addr)
+			setS = append(setS, s.address())
 		} else {
-			clearS = append(clearS, s.addr)
+			clearS = append(clearS, s.address())
 		}
 	}
 	q.emitSourceQueryList(g, clearS, false, out)
@@ -94,9 +94,9 @@ func (q *Querier) emitSourceQueryList(g *group, srcs []netip.Addr, suppress bool
 	slices.SortFunc(srcs, netip.Addr.Compare)
 	for len(srcs) > 0 {
 		k := min(len(srcs), maxQuerySources)
-		q.emitQuery(out, g.addr, &Query{
+		q.emitQuery(out, g.address(), &Query{
 			MaxRespCode:        q.maxRespCode(q.cfg.LastListenerQueryInterval),
-			Group:              g.addr,
+			Group:              g.address(),
 			SuppressRouterSide: suppress,
 			QRV:                q.qrv(),
 			QQIC:               EncodeQQIC(q.qi),

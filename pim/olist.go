@@ -289,7 +289,7 @@ func (r *Router) emitForwarding(rt *route) {
 		flags |= FlagNotifyWrongIIF
 	}
 	slices.Sort(r.scratch)
-	if rt.emitted && iif == rt.lastIIF && flags == rt.lastFlag && slices.Equal(r.scratch, rt.lastOIFs) {
+	if rt.emitted && iif == int(rt.lastIIF) && flags == rt.lastFlag && slices.Equal(r.scratch, rt.lastOIFs) {
 		return
 	}
 	fc := r.forwarding(rt)
@@ -300,7 +300,7 @@ func (r *Router) emitForwarding(rt *route) {
 		// with no oif: it stops the (*,G) entry from forwarding S.
 		return
 	}
-	rt.emitted, rt.lastIIF, rt.lastFlag = true, fc.IIF, fc.Flags
+	rt.emitted, rt.lastIIF, rt.lastFlag = true, int32(fc.IIF), fc.Flags
 	rt.lastOIFs = fc.OIFs // shared with the change handed out: read-only
 	r.changes = append(r.changes, fc)
 }

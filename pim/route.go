@@ -41,8 +41,8 @@ type route struct {
 	// when we lost an assert there, else NBR(RPF_interface(S), next hop).
 	rpfPrime *neighbor
 
-	jt  timer // Join Timer
-	kat timer // Keepalive Timer (§4.1.2)
+	jt  timer  // Join Timer
+	kat *timer // Keepalive Timer (§4.1.2), allocated when data first starts it
 
 	ds    []*downstream
 	dsBuf [1]*downstream // backing store of ds for the common single-interface case
@@ -52,9 +52,11 @@ type route struct {
 	// allocated only while there is some: SSM entries never have it.
 	rpt *rptState
 
-	// Last forwarding state emitted to mfib.
-	lastIIF  int
+	// Last forwarding state emitted to mfib (lastIIF is a link index; int32
+	// packs it with the flags below, which keeps route and its first
+	// downstream state in a 288-byte allocation instead of 320).
 	lastOIFs []int
+	lastIIF  int32
 	lastFlag Flags
 
 	ssm     bool
@@ -260,7 +262,6 @@ func (r *Router) ensureRoute(s, g netip.Addr) *route {
 	rt.ds = rt.dsBuf[:0]
 	rt.spare = &ra.first
 	rt.jt.kind, rt.jt.owner = timerJoin, rt
-	rt.kat.kind, rt.kat.owner = timerKeepalive, rt
 	r.routes[k] = rt
 	r.indexRoute(rt) // before the RPF: a (*,G) entry's RP(G) is kept in the index
 	if rt.wc {
@@ -299,7 +300,7 @@ func (r *Router) dropDownstream(rt *route, d *downstream) {
 
 func (r *Router) stopRouteTimers(rt *route) {
 	r.timers.stop(&rt.jt)
-	r.timers.stop(&rt.kat)
+	r.timers.stop(rt.kat)
 	for _, d := range rt.ds {
 		r.stopDownstreamTimers(d)
 	}

@@ -33,7 +33,10 @@ func (r *Router) DataSignal(now time.Time, sig stack.DataSignal) {
 	}
 	switch sig.Kind {
 	case stack.SignalData:
-		r.timers.set(&rt.kat, r.after(r.cfg.KeepalivePeriod))
+		if rt.kat == nil {
+			rt.kat = &timer{kind: timerKeepalive, owner: rt}
+		}
+		r.timers.set(rt.kat, r.after(r.cfg.KeepalivePeriod))
 		if !rt.sptbit && rt.rpfOK && sig.LinkIndex == rt.rpfIf && rt.up == upJoined {
 			rt.sptbit = true
 			r.markDirty(rt)

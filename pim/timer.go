@@ -37,7 +37,8 @@ type timer struct {
 	owner expirer
 }
 
-func (t *timer) running() bool { return t.index != 0 }
+// running reports whether t runs; a timer not allocated yet (nil) does not.
+func (t *timer) running() bool { return t != nil && t.index != 0 }
 
 // remaining returns the time left at now (0 when stopped or overdue).
 func (t *timer) remaining(now int64) time.Duration {
@@ -61,7 +62,11 @@ func (h *timerHeap) set(t *timer, when int64) {
 }
 
 // stop disarms t.
-func (h *timerHeap) stop(t *timer) { (*timerq.Heap[*timer])(h).Remove(t) }
+func (h *timerHeap) stop(t *timer) {
+	if t != nil {
+		(*timerq.Heap[*timer])(h).Remove(t)
+	}
+}
 
 // popDue removes and returns the earliest timer due at now, or nil.
 func (h *timerHeap) popDue(now int64) *timer {
