@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"sync"
@@ -278,7 +279,7 @@ func (h *HeapAhead) populateAhead(window int, top uintptr, holes int) (left int)
 				if populate(run, count*pageSize) != nil {
 					return 0
 				}
-				readPages(run, count, pageSize)
+				readPagesYielding(run, count)
 				h.populated.Add(uint64(count))
 				left -= count
 				i += count
@@ -346,6 +347,23 @@ func (h *HeapAhead) readMaps() error {
 	}
 	h.mapsAt = time.Now()
 	return nil
+}
+
+// readChunk is how many pages readPages touches between two chances for the
+// scheduler to run something else (~16 x 5 µs here): an assembly loop cannot
+// be preempted, and the event loop must not wait behind it for a P.
+const readChunk = 16
+
+func readPagesYielding(addr uintptr, pages int) {
+	for pages > 0 {
+		n := min(pages, readChunk)
+		readPages(addr, n, pageSize)
+		addr += uintptr(n) * pageSize
+		pages -= n
+		if pages > 0 {
+			runtime.Gosched()
+		}
+	}
 }
 
 func populate(addr uintptr, n int) error {
