@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"sync"
@@ -55,12 +56,25 @@ type HeapOptions struct {
 	// left to fault its own pages (default 32 MiB/s: 8,000 faults a second,
 	// about 10% of a thread on the VMs measured).
 	MinRate int
+	// MinBurst is how much the heap must have grown, in bytes, since it last
+	// rested (a second without fast growth) before pages are populated
+	// (default 16 MiB): a small intake is over before the gain pays for the
+	// RSS that populating ahead costs.
+	MinBurst int
+	// TrimAfter: once a burst of at least TrimBurst bytes has been followed
+	// by this long without fast growth, the heap's free memory goes back to
+	// the OS (debug.FreeOSMemory): the collector's headroom, which a burst
+	// leaves mapped for minutes otherwise (defaults 250 ms and 4 MiB;
+	// TrimAfter negative: never).
+	TrimAfter time.Duration
+	TrimBurst int
 }
 
 // HeapStats counts what a HeapAhead did.
 type HeapStats struct {
-	Rounds    uint64 // rounds in which the heap had grown
+	Rounds    uint64 // rounds in which pages were populated
 	Populated uint64 // pages faulted in ahead of the heap
+	Trims     uint64 // times the heap's free memory was returned after a burst
 }
 
 // HeapAhead keeps the next pages the Go heap will grow into faulted in, from
@@ -82,12 +96,15 @@ type HeapAhead struct {
 	stopOnce  sync.Once
 	rounds    atomic.Uint64
 	populated atomic.Uint64
+	trims     atomic.Uint64
 
 	samples   []metrics.Sample
 	lastInUse uint64
 	released  uint64 // the heap's free memory given back to the OS, at the last round
 	lastAt    time.Time
 	activeAt  time.Time // the last round in which the heap grew fast
+	burstFrom uint64    // the heap in use when the current burst of growth began
+	trimDue   bool      // the current or last burst reached TrimBurst, and was not trimmed after
 	idle      bool
 	cursor    uintptr // the lowest page that was not resident at the last scan
 	vec       []byte
@@ -118,6 +135,15 @@ func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
 	}
 	if opts.MinRate <= 0 {
 		opts.MinRate = 32 << 20
+	}
+	if opts.MinBurst <= 0 {
+		opts.MinBurst = 16 << 20
+	}
+	if opts.TrimAfter == 0 {
+		opts.TrimAfter = 250 * time.Millisecond
+	}
+	if opts.TrimBurst <= 0 {
+		opts.TrimBurst = 4 << 20
 	}
 	h := &HeapAhead{
 		opts: opts,
@@ -158,7 +184,7 @@ func (h *HeapAhead) Stop() {
 
 // Stats reads the counters.
 func (h *HeapAhead) Stats() HeapStats {
-	return HeapStats{Rounds: h.rounds.Load(), Populated: h.populated.Load()}
+	return HeapStats{Rounds: h.rounds.Load(), Populated: h.populated.Load(), Trims: h.trims.Load()}
 }
 
 func (h *HeapAhead) run() {
@@ -208,6 +234,12 @@ func (h *HeapAhead) round() bool {
 		// it costs are few, and populating pages the scavenger just gave
 		// back would only fight it.
 		h.idle = true
+		if h.trimDue && h.opts.TrimAfter >= 0 && at.Sub(h.activeAt) >= h.opts.TrimAfter {
+			h.trimDue = false
+			debug.FreeOSMemory()
+			h.trims.Add(1)
+			h.lastInUse = h.inUse() // the collection freed what was garbage
+		}
 		return false
 	}
 	if h.idle && at.Sub(h.activeAt) > time.Second {
@@ -219,8 +251,14 @@ func (h *HeapAhead) round() bool {
 		// the growth for a round or two; the scan goes on from where it
 		// was, or it would refill the holes the scavenger makes behind it.)
 		h.cursor = uintptr(unsafe.Pointer(heapProbe)) &^ (pageSize - 1)
+		h.burstFrom = now - uint64(grown)
 	}
 	h.idle, h.activeAt = false, at
+	burst := int64(now) - int64(h.burstFrom)
+	h.trimDue = h.trimDue || burst >= int64(h.opts.TrimBurst)
+	if burst < int64(h.opts.MinBurst) {
+		return true // a burst too small so far to be worth the RSS
+	}
 	h.rounds.Add(1)
 	window := min(max(4*int(perRound), h.opts.MinWindow), h.opts.MaxWindow) / pageSize
 	if time.Since(h.mapsAt) > 50*time.Millisecond {

@@ -5,6 +5,7 @@ package prefault
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestHeapAheadTakesPageFaultsOffTheAllocatingThread(t *testing.T) {
 	debug.FreeOSMemory() // what earlier tests left free must fault again too
 	keep1, without := growHeap(t, 32)
 	// The race detector slows the growth down to about the default MinRate.
-	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20})
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1})
 	if err != nil {
 		t.Skipf("heap prefault unavailable here: %v", err)
 	}
@@ -84,7 +85,7 @@ type node struct {
 // objects built, collected and rebuilt while it runs at a high rate keeps
 // every value, and the collector never finds a bad pointer.
 func TestHeapAheadLeavesTheHeapIntact(t *testing.T) {
-	h, err := StartHeapAhead(HeapOptions{Busy: 100 * time.Microsecond, Idle: 100 * time.Microsecond, MinWindow: 1 << 20, MaxWindow: 8 << 20})
+	h, err := StartHeapAhead(HeapOptions{Busy: 100 * time.Microsecond, Idle: 100 * time.Microsecond, MinWindow: 1 << 20, MaxWindow: 8 << 20, MinBurst: 1})
 	if err != nil {
 		t.Skipf("heap prefault unavailable here: %v", err)
 	}
@@ -121,6 +122,75 @@ func TestHeapAheadLeavesTheHeapIntact(t *testing.T) {
 	if st := h.Stats(); st.Populated == 0 {
 		t.Errorf("HeapAhead populated no page while the heap grew to %d MiB", 200_000*64>>20)
 	}
+}
+
+// A burst of growth smaller than MinBurst (a small intake) is left to fault
+// its own pages: it is over before populating ahead would pay for its RSS;
+// smaller than TrimBurst, it is not followed by a trim either.
+func TestHeapAheadLeavesSmallBurstsAlone(t *testing.T) {
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 64 << 20, TrimBurst: 64 << 20})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	keep, _ := growHeap(t, 16)
+	time.Sleep(400 * time.Millisecond) // past TrimAfter
+	if st := h.Stats(); st.Populated != 0 || st.Trims != 0 {
+		t.Errorf("%d pages populated and %d trims for a 16 MiB burst with MinBurst 64 MiB", st.Populated, st.Trims)
+	}
+	runtime.KeepAlive(keep)
+}
+
+// heapFree is the heap's free memory still mapped (not returned to the OS).
+func heapFree() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// After a large burst of growth ends, the collector's headroom goes back to
+// the OS once; a small burst is left alone.
+func TestHeapAheadTrimsOnceAfterALargeBurst(t *testing.T) {
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 8 << 20, TrimAfter: 50 * time.Millisecond, TrimBurst: 8 << 20})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	// 64 MiB over ~100 ms so that several rounds see the growth, the last
+	// 16 MiB of it dropped at the end: the collector leaves it free.
+	var keep, last [][]byte
+	for i := range 1024 {
+		b := make([]byte, 64<<10)
+		b[0] = byte(i)
+		if i < 768 {
+			keep = append(keep, b)
+		} else {
+			last = append(last, b)
+		}
+		if i%16 == 15 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	last = nil
+	runtime.GC() // what the burst's last part held is free now
+	if free := heapFree(); free < 4<<20 {
+		t.Fatalf("only %d KiB of the heap free after the burst: the test measures nothing", free>>10)
+	}
+	waitFor := time.Now().Add(2 * time.Second)
+	for h.Stats().Trims == 0 && time.Now().Before(waitFor) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := h.Stats(); st.Trims != 1 {
+		t.Fatalf("trims after a 64 MiB burst = %d, want 1", st.Trims)
+	}
+	if free := heapFree(); free > 1<<20 {
+		t.Errorf("%d KiB of the heap still free and mapped after the trim", free>>10)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if st := h.Stats(); st.Trims != 1 {
+		t.Errorf("trims = %d while the heap rested, want still 1", st.Trims)
+	}
+	runtime.KeepAlive(keep)
 }
 
 // Stop ends the goroutine, and may be called twice.

@@ -12,10 +12,13 @@ type HeapOptions struct {
 	MinWindow, MaxWindow int
 	Busy, Idle           time.Duration
 	MinRate              int
+	MinBurst             int
+	TrimAfter            time.Duration
+	TrimBurst            int
 }
 
 // HeapStats counts what a HeapAhead did.
-type HeapStats struct{ Rounds, Populated uint64 }
+type HeapStats struct{ Rounds, Populated, Trims uint64 }
 
 // HeapAhead does nothing here: it needs Linux's MADV_POPULATE_WRITE and
 // knowledge of where the Go heap lives, which it has for amd64 and arm64.
