@@ -39,7 +39,7 @@ func run(args []string) int {
 	settings := config.NewSettings(fs)
 	check := fs.Bool("check", false, "check the configuration against this system's interfaces and exit")
 	fwdPriority := fs.Int("forwarder-priority", 0, "run the forwarder's threads under SCHED_FIFO with this priority (1-99; 0: normal scheduling)")
-	heapAhead := fs.Bool("prefault-heap", true, "fault in the pages the heap grows into from a thread of their own, off the event loop")
+	heapAhead := fs.Bool("prefault-heap", true, "while the heap grows fast, fault in its next pages off the event loop, and return the collector's headroom to the OS after the burst")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
