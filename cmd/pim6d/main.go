@@ -84,7 +84,7 @@ func run(args []string) int {
 			defer func() {
 				h.Stop()
 				st := h.Stats()
-				log.Debug("heap prefault", "rounds", st.Rounds, "pages", st.Populated)
+				log.Debug("heap prefault", "rounds", st.Rounds, "pages", st.Populated, "trims", st.Trims)
 			}()
 		}
 	}
