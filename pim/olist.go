@@ -26,7 +26,13 @@ const (
 	// the RP tree (the iif is toward RP(G)) and go to inherited_olist(S,G,rpt),
 	// i.e. the (*,G) oifs minus those where S was pruned (§4.2, §4.5.3).
 	FlagRPT
+
+	flagsEnd // not a flag: one past the last
 )
+
+// The flags must fit a byte: router keeps them in the high byte of the table
+// route's flags. A flag past bit 7 makes this constant overflow.
+const _ = uint8(flagsEnd - 1)
 
 func (f Flags) String() string {
 	var parts []string

@@ -474,7 +474,7 @@ func (c *Core) install(ch pim.ForwardingChange) {
 	if ch.Flags&pim.FlagNotifyWrongIIF != 0 {
 		flags |= stack.FlagNotifyWrongIIF
 	}
-	flags |= stack.RouteFlags(ch.Flags) << 8 // PIM's own bits, kept for display
+	flags |= stack.RouteFlags(uint8(ch.Flags)) << 8 // PIM's own bits (six), kept for display in the route's high byte
 	if err := c.mfib.Set(mfib.Entry{Source: ch.Source, Group: ch.Group, IIF: ch.IIF, OIFs: ch.OIFs, Flags: flags}); err != nil {
 		c.errs["mfib"]++
 		c.log.Error("cannot install forwarding entry", "entry", k.String(), "err", err)

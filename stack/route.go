@@ -44,8 +44,9 @@ type NextHop struct {
 }
 
 // RouteFlags are bits on a multicast route. The low byte is the stack's own; the
-// rest belong to the control plane (mfib), which the stack stores without reading.
-type RouteFlags uint32
+// high byte belongs to the control plane (mfib), which the stack stores without
+// reading.
+type RouteFlags uint16
 
 const (
 	// FlagNotifyData asks the forwarder to send a SignalData (rate-limited) when it
@@ -102,19 +103,22 @@ type Route struct {
 	// Zone is the link index that scopes Dst when Dst is a link-local unicast or a
 	// link-scoped multicast prefix (KAME's embedded link id, seed 001); 0 otherwise.
 	Zone int
-	Kind RouteKind
 
 	// Unicast.
 	NextHops []NextHop
-	Metric   uint32
 	Protocol string // who installed it: "kernel", "static", "pim", ...
 
 	// Multicast.
-	IIF   int   // link index packets must arrive on
-	OIFs  []int // link indexes to copy to, sorted
-	Flags RouteFlags
+	IIF  int   // link index packets must arrive on
+	OIFs []int // link indexes to copy to, sorted
 
 	Stats *RouteStats // set by the table; never nil for a route it returns
+
+	// The small fields last, together: a route is 160 bytes, not 176 (one
+	// per (S,G) in the table).
+	Metric uint32 // unicast
+	Flags  RouteFlags
+	Kind   RouteKind
 }
 
 func (r *Route) String() string {
