@@ -78,8 +78,9 @@ type HeapStats struct {
 }
 
 // HeapAhead keeps the next pages the Go heap will grow into faulted in, from
-// a goroutine of its own, while the heap grows: the goroutine that allocates
-// (pim6d's event loop) then writes to pages already mapped.
+// a goroutine of its own, while the heap grows fast: the goroutine that
+// allocates (pim6d's event loop) then writes to pages already mapped. After
+// such a burst it also returns the collector's headroom to the OS.
 //
 // On the VMs pim6d is measured on, a page fault costs 13-17 µs, whoever
 // takes it; MADV_POPULATE_WRITE followed by one user-mode read costs the
@@ -87,8 +88,8 @@ type HeapStats struct {
 // costs nothing more (docs/bench/scale.md). It only ever populates and reads
 // memory, so it cannot change what the heap holds. The cost is RSS: pages
 // mapped ahead that the heap has not used yet (up to MaxWindow), holes it
-// fills that the heap reuses later or never; measured in pim6d, about 2 MB
-// more after a large intake.
+// fills that the heap reuses later or never: measured in pim6d, about 2 MB
+// after a large intake, which the trim after the burst more than gives back.
 type HeapAhead struct {
 	opts      HeapOptions
 	stop      chan struct{}
@@ -219,8 +220,10 @@ func (h *HeapAhead) inUse() uint64 {
 	return v(0) + v(1)
 }
 
-// round populates the window ahead of the heap if the heap grew since the
-// last round, and says whether it did.
+// round populates the window ahead of the heap while it grows fast (in a
+// burst of MinBurst or more), returns the heap's free memory to the OS once
+// a burst of TrimBurst or more has ended, and says whether the heap grew
+// fast since the last round.
 func (h *HeapAhead) round() bool {
 	now, at := h.inUse(), time.Now()
 	grown := int64(now) - int64(h.lastInUse)
