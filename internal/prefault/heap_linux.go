@@ -320,7 +320,10 @@ func (h *HeapAhead) populateAhead(window int, top uintptr, holes int) (left int)
 					h.cursor, first = run, false
 				}
 				if populate(run, count*pageSize) != nil {
-					return 0
+					// Not populatable memory (nothing of Go's heap should be):
+					// skip it, and never read it.
+					i += count
+					continue
 				}
 				readPagesYielding(run, count)
 				h.populated.Add(uint64(count))
