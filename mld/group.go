@@ -72,6 +72,9 @@ type source struct {
 // 176-byte allocation instead of 192.)
 func (g *group) address() netip.Addr { return netip.AddrFrom16(g.ip) }
 
+// groupKey is the key a group is indexed by.
+func groupKey(g *group) [16]byte { return g.ip }
+
 // address is the source's address.
 func (s *source) address() netip.Addr { return netip.AddrFrom16(s.ip) }
 
@@ -83,7 +86,7 @@ func (q *Querier) v1Compat(g *group) bool {
 // newGroup creates a record in INCLUDE {} (the state of every group nobody
 // reported, §7.4), unless the interface is at MaxGroups.
 func (q *Querier) newGroup(addr netip.Addr) *group {
-	if q.cfg.MaxGroups > 0 && len(q.groups) >= q.cfg.MaxGroups {
+	if q.cfg.MaxGroups > 0 && q.groups.Len() >= q.cfg.MaxGroups {
 		q.counters.Ignored[IgnoreGroupLimit]++
 		return nil
 	}
@@ -93,7 +96,7 @@ func (q *Querier) newGroup(addr netip.Addr) *group {
 	g.spare = &ga.first
 	g.sources.list = ga.list[:0]
 	g.filter = timer{kind: timerGroup, g: g}
-	q.groups[addr.As16()] = g
+	q.groups.Put(g)
 	return g
 }
 
@@ -112,7 +115,7 @@ func (q *Querier) deleteGroup(g *group) {
 		q.timers.stop(&g.x.compat)
 		q.timers.stop(&g.x.rexmit)
 	}
-	delete(q.groups, g.ip)
+	q.groups.Delete(g.ip)
 	g.deleted = true
 	q.markDirty(g)
 }
@@ -258,7 +261,7 @@ func (q *Querier) handleRecord(n time.Duration, t RecordType, addr netip.Addr, s
 // state records) and §7.4.2 (filter mode and source list changes). It returns
 // the group record, or nil when there is none afterwards.
 func (q *Querier) applyRecord(n time.Duration, t RecordType, addr netip.Addr, srcs []netip.Addr, out *Output) *group {
-	g := q.groups[addr.As16()]
+	g := q.groups.Get(addr.As16())
 	if g == nil {
 		// A group nobody reported is INCLUDE {}: only records that add
 		// sources or switch to EXCLUDE create state.

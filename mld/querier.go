@@ -2,6 +2,7 @@ package mld
 
 import (
 	"fmt"
+	"github.com/pim6d/pim6d/internal/keyed"
 	"net/netip"
 	"time"
 
@@ -32,8 +33,8 @@ type Querier struct {
 	rv int
 	qi time.Duration
 
-	groups   map[[16]byte]*group // by address (16 bytes: a pointer-free key, 8 bytes less per slot)
-	nsources int                 // source records over all groups, for MaxSources
+	groups   *keyed.Table[[16]byte, group] // by address
+	nsources int                           // source records over all groups, for MaxSources
 	dirty    []*group
 	mark     uint32 // generation for set operations on a group's sources
 
@@ -64,7 +65,7 @@ func NewQuerier(cfg Config, linkIndex int, addr netip.Addr, now time.Time) (*Que
 		linkIndex: linkIndex,
 		addr:      addr.WithZone(""),
 		epoch:     now,
-		groups:    make(map[[16]byte]*group),
+		groups:    keyed.New[[16]byte, group](groupKey),
 	}
 	q.general.kind = timerGeneralQuery
 	q.otherQuerier.kind = timerOtherQuerier
@@ -309,7 +310,7 @@ func (q *Querier) handleQuery(n time.Duration, src netip.Addr, m *Query) {
 	if m.SuppressRouterSide || m.IsGeneral() {
 		return
 	}
-	g := q.groups[m.Group.As16()]
+	g := q.groups.Get(m.Group.As16())
 	if g == nil {
 		return
 	}

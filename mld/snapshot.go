@@ -95,7 +95,7 @@ func NewSnapshotSpace(groups, sources int) *SnapshotSpace {
 }
 
 // GroupCount is the number of group records.
-func (q *Querier) GroupCount() int { return len(q.groups) }
+func (q *Querier) GroupCount() int { return q.groups.Len() }
 
 // SourceCount is the number of source records over all groups.
 func (q *Querier) SourceCount() int { return q.nsources }
@@ -110,12 +110,12 @@ func (q *Querier) Capture(now time.Time) Snapshot { return q.CaptureIn(now, nil)
 func (q *Querier) CaptureIn(now time.Time, sp *SnapshotSpace) Snapshot {
 	sn := q.Status(now)
 	n := q.rel(now)
-	if sp == nil || cap(sp.groups) < len(q.groups) || cap(sp.sources) < q.nsources {
-		sp = NewSnapshotSpace(len(q.groups), q.nsources)
+	if sp == nil || cap(sp.groups) < q.groups.Len() || cap(sp.sources) < q.nsources {
+		sp = NewSnapshotSpace(q.groups.Len(), q.nsources)
 	}
 	sn.Groups = sp.groups[:0]
 	arena := sp.sources[:0]
-	for _, g := range q.groups {
+	for g := range q.groups.All {
 		gs := GroupSnapshot{
 			Group:       g.address(),
 			Mode:        g.mode,
@@ -157,7 +157,7 @@ func (sn *Snapshot) SortGroups() {
 // Listener returns the current listener state of group, and whether there is
 // any (false means INCLUDE {}).
 func (q *Querier) Listener(group netip.Addr) (Listener, bool) {
-	g := q.groups[group.As16()]
+	g := q.groups.Get(group.As16())
 	if g == nil {
 		return Listener{LinkIndex: q.linkIndex, Group: group.WithZone("")}, false
 	}
@@ -168,8 +168,8 @@ func (q *Querier) Listener(group netip.Addr) (Listener, bool) {
 // PIM needs to (re)build its view of this interface, e.g. after a restart of
 // the PIM side.
 func (q *Querier) Listeners() []Listener {
-	ls := make([]Listener, 0, len(q.groups))
-	for _, g := range q.groups {
+	ls := make([]Listener, 0, q.groups.Len())
+	for g := range q.groups.All {
 		ls = append(ls, q.listener(g))
 	}
 	slices.SortFunc(ls, func(a, b Listener) int { return a.Group.Compare(b.Group) })
@@ -223,7 +223,7 @@ func (q *Querier) SetConfig(now time.Time, cfg Config, out *Output) error {
 // Close forgets every group, reporting each as gone (an interface that went
 // down or stopped running MLD).
 func (q *Querier) Close(out *Output) {
-	for _, g := range q.groups {
+	for g := range q.groups.All {
 		q.deleteGroup(g)
 	}
 	slices.SortFunc(q.dirty, func(a, b *group) int { return a.address().Compare(b.address()) })

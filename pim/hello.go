@@ -215,7 +215,7 @@ func (r *Router) electDR(ifc *iface) {
 	if isMe != ifc.drIsMe {
 		ifc.drIsMe = isMe
 		// pim_include(S,G) depends on I_am_DR(I) (§4.1.6).
-		for _, rt := range r.routes {
+		for rt := range r.routes.All {
 			if d := rt.downstream(ifc.index); d != nil && d.local != MembershipNone {
 				r.markDirty(rt)
 			}

@@ -180,9 +180,9 @@ func (r *Router) Shutdown(now time.Time) {
 		r.stopInterfaceTimers(ifc)
 		delete(r.ifs, idx)
 	}
-	for k, rt := range r.routes {
+	for rt := range r.routes.All {
 		r.stopRouteTimers(rt)
-		delete(r.routes, k)
+		r.routes.Delete(routeKey(rt))
 	}
 	clear(r.groups)
 	r.dirty = r.dirty[:0]
@@ -197,7 +197,7 @@ func (r *Router) removeInterface(ifc *iface, goodbye bool) {
 	}
 	r.stopInterfaceTimers(ifc)
 	delete(r.ifs, ifc.index)
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		if d := rt.downstream(ifc.index); d != nil {
 			r.dropDownstream(rt, d)
 		}

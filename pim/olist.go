@@ -276,7 +276,7 @@ func (r *Router) forwardingIn(rt *route, arena []int) (ForwardingChange, []int) 
 // emitForwarding appends a ForwardingChange when the entry's iif, oifs or
 // flags differ from what mfib last saw.
 func (r *Router) emitForwarding(rt *route) {
-	if r.routes[keyOf(rt.src, rt.grp)] != rt {
+	if r.routes.Get(routeKey(rt)) != rt {
 		return
 	}
 	if !r.installable(rt) {

@@ -11,6 +11,9 @@ type sgKey struct{ s, g [16]byte }
 
 func keyOf(s, g netip.Addr) sgKey { return sgKey{s.As16(), g.As16()} }
 
+// routeKey is the key a route is indexed by.
+func routeKey(rt *route) sgKey { return keyOf(rt.src, rt.grp) }
+
 // upState is the upstream (S,G) Join/Prune state (RFC 7761 §4.5.7).
 type upState uint8
 
@@ -246,12 +249,12 @@ func (d *downstream) idle() bool {
 }
 
 // lookupRoute returns the (S,G) entry, nil if none.
-func (r *Router) lookupRoute(s, g netip.Addr) *route { return r.routes[keyOf(s, g)] }
+func (r *Router) lookupRoute(s, g netip.Addr) *route { return r.routes.Get(keyOf(s, g)) }
 
 // ensureRoute returns the (S,G) entry, creating it (with its RPF) if needed.
 func (r *Router) ensureRoute(s, g netip.Addr) *route {
 	k := keyOf(s, g)
-	if rt := r.routes[k]; rt != nil {
+	if rt := r.routes.Get(k); rt != nil {
 		return rt
 	}
 	// The route and its first downstream state share one allocation.
@@ -262,7 +265,7 @@ func (r *Router) ensureRoute(s, g netip.Addr) *route {
 	rt.ds = rt.dsBuf[:0]
 	rt.spare = &ra.first
 	rt.jt.kind, rt.jt.owner = timerJoin, rt
-	r.routes[k] = rt
+	r.routes.Put(rt)
 	r.indexRoute(rt) // before the RPF: a (*,G) entry's RP(G) is kept in the index
 	if rt.wc {
 		rp, _ := r.rpOf(g)
@@ -324,7 +327,7 @@ func (r *Router) collect(rt *route) (deleted bool) {
 		return false
 	}
 	r.stopRouteTimers(rt)
-	delete(r.routes, keyOf(rt.src, rt.grp))
+	r.routes.Delete(routeKey(rt))
 	r.unindexRoute(rt)
 	if rt.emitted {
 		r.changes = append(r.changes, ForwardingChange{Source: rt.src, Group: rt.grp, Deleted: true})

@@ -2,6 +2,7 @@ package pim
 
 import (
 	"errors"
+	"github.com/pim6d/pim6d/internal/keyed"
 	"net/netip"
 	"time"
 
@@ -22,8 +23,8 @@ type Router struct {
 	now int64 // unix ns of the input being processed
 
 	ifs    map[int]*iface
-	routes map[sgKey]*route
-	groups map[[16]byte]*asmGroup // ASM entries by group (olist_asm.go)
+	routes *keyed.Table[sgKey, route] // by (S,G); (*,G) has S = ::
+	groups map[[16]byte]*asmGroup     // ASM entries by group (olist_asm.go)
 	timers timerHeap
 
 	// Outputs collected during one input, handed out by Outbox.
@@ -61,7 +62,7 @@ func New(cfg Config) (*Router, error) {
 	r := &Router{
 		cfg:    cfg,
 		ifs:    make(map[int]*iface),
-		routes: make(map[sgKey]*route),
+		routes: keyed.New[sgKey, route](routeKey),
 		groups: make(map[[16]byte]*asmGroup),
 		jp:     make(map[jpKey]*jpBuilder),
 	}

@@ -90,7 +90,7 @@ func (r *Router) setRPFPrime(rt *route, n *neighbor, byAssert bool) {
 func (r *Router) RouteChanged(now time.Time, prefix netip.Prefix) {
 	r.begin(now)
 	defer r.finish()
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		if rt.wc {
 			// RP(G) may have changed too (call RouteChanged with an invalid
 			// prefix after an RP-set change).
@@ -112,7 +112,7 @@ func (r *Router) RouteChanged(now time.Time, prefix netip.Prefix) {
 }
 
 func (r *Router) recheckAllRPF() {
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		r.recheckRPF(rt)
 	}
 }
@@ -137,7 +137,7 @@ func (r *Router) recheckRPF(rt *route) {
 // recheckNeighbors re-resolves RPF'(S,G) for the routes whose RPF interface is
 // ifc after its neighbour set changed.
 func (r *Router) recheckNeighbors(ifc *iface) {
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		if rt.rpfOK && rt.rpfIf == ifc.index {
 			r.setRPFPrime(rt, r.computeRPFPrime(rt), false)
 		}
@@ -155,7 +155,7 @@ func (r *Router) neighborGone(n *neighbor) {
 // changes": decrease the Join Timer to t_override), and asserts it had won
 // are forgotten (§4.6.1 "Current Winner's GenID changes" -> NoInfo [A5]).
 func (r *Router) neighborRestarted(n *neighbor) {
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		if rt.rpfPrime == n && rt.up == upJoined {
 			r.decreaseJoinTimer(rt, r.tOverride(n.ifc))
 		}
@@ -164,7 +164,7 @@ func (r *Router) neighborRestarted(n *neighbor) {
 }
 
 func (r *Router) forWinner(n *neighbor, f func(d *downstream)) {
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		if d := rt.downstream(n.ifc.index); d != nil && d.as == assertLoser && d.winnerMetric().addr == n.addr {
 			f(d)
 		}

@@ -167,14 +167,14 @@ func (r *Router) CaptureIn(now time.Time, sp *SnapshotSpace) Snapshot {
 		slices.SortFunc(is.Neighbors, func(a, b NeighborState) int { return a.Addr.Compare(b.Addr) })
 		s.Interfaces = append(s.Interfaces, is)
 	}
-	if sp == nil || cap(sp.routes) < len(r.routes) {
-		sp = NewSnapshotSpace(len(r.routes))
+	if sp == nil || cap(sp.routes) < r.routes.Len() {
+		sp = NewSnapshotSpace(r.routes.Len())
 	}
 	// Index lists and per-interface states of all routes share a few large
 	// arrays: at 100,000 routes this copy runs on the event loop.
 	s.Routes = sp.routes[:0]
 	arena, perIf := sp.ints[:0], sp.perIf[:0]
-	for _, rt := range r.routes {
+	for rt := range r.routes.All {
 		var fc ForwardingChange
 		fc, arena = r.forwardingIn(rt, arena)
 		rs := RouteState{
@@ -239,7 +239,7 @@ func (s *Snapshot) SortRoutes() {
 }
 
 // RouteCount returns the number of (S,G) entries.
-func (r *Router) RouteCount() int { return len(r.routes) }
+func (r *Router) RouteCount() int { return r.routes.Len() }
 
 // rptUpstreamName names the upstream (S,G,rpt) state of an ASM (S,G) entry.
 func (r *Router) rptUpstreamName(rt *route) string {
