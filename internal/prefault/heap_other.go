@@ -2,23 +2,7 @@
 
 package prefault
 
-import (
-	"errors"
-	"time"
-)
-
-// HeapOptions tunes a HeapAhead (see the Linux version).
-type HeapOptions struct {
-	MinWindow, MaxWindow int
-	Busy, Idle           time.Duration
-	MinRate              int
-	MinBurst             int
-	TrimAfter            time.Duration
-	TrimBurst            int
-}
-
-// HeapStats counts what a HeapAhead did.
-type HeapStats struct{ Rounds, Populated, Trims uint64 }
+import "errors"
 
 // HeapAhead does nothing here: it needs Linux's MADV_POPULATE_WRITE and
 // knowledge of where the Go heap lives, which it has for amd64 and arm64.
