@@ -97,19 +97,25 @@ func (m *MFIB) Set(e Entry) error {
 	}
 	k := Key{e.Source, e.Group}
 	dst, src := routeKey(k)
-	old, ours := m.get(dst, src)
-	if ours && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs) {
-		return nil
-	}
 	// The table copies OIFs: e's slice stays the caller's.
 	r := stack.Route{Dst: dst, Src: src, Kind: stack.KindMulticast, Protocol: Protocol, IIF: e.IIF, OIFs: e.OIFs, Flags: e.Flags}
-	if err := m.table.Insert(r); err != nil {
+	ours := false
+	_, err := m.table.InsertUnless(r, func(old *stack.Route) bool {
+		ours = isOurs(old)
+		return ours && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs)
+	})
+	if err != nil {
 		return fmt.Errorf("mfib: %v: %w", k, err)
 	}
 	if !ours {
 		m.n++
 	}
 	return nil
+}
+
+// isOurs reports whether a table route is an MFIB entry.
+func isOurs(r *stack.Route) bool {
+	return r.Protocol == Protocol && r.Kind == stack.KindMulticast
 }
 
 // get returns the table's route for a key and whether it is an MFIB entry.
@@ -119,7 +125,7 @@ func (m *MFIB) get(dst, src netip.Prefix) (*stack.Route, bool) {
 
 func lookupRoute(t *stack.Table, dst, src netip.Prefix) (*stack.Route, bool) {
 	r, ok := t.Get(dst, src, 0)
-	if !ok || r.Protocol != Protocol || r.Kind != stack.KindMulticast {
+	if !ok || !isOurs(r) {
 		return nil, false
 	}
 	return r, true

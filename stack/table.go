@@ -190,20 +190,8 @@ func cloneRoot(root *tableRoot) *tableRoot {
 // is a copy no reader has seen and its tries are changed in place.
 func (t *Table) insertLocked(root *tableRoot, r *Route, private bool) *tableRoot {
 	if isHostPair(r.Dst, r.Src) {
-		ix := t.hosts.Load()
-		// Stats are set before the route is published to readers.
 		k := makeHostKey(r.Dst.Addr(), r.Src.Addr(), r.Zone)
-		if old := ix.get(&k); old != nil {
-			r.Stats = old.Stats
-		} else {
-			r.Stats = new(RouteStats)
-			t.n.Add(1)
-		}
-		if _, grow := ix.put(r); grow {
-			ix = ix.grown(1)
-			ix.put(r)
-			t.hosts.Store(ix)
-		}
+		t.putHostLocked(&k, r, t.hosts.Load().find(&k))
 		return root
 	}
 
@@ -229,6 +217,74 @@ func (t *Table) insertLocked(root *tableRoot, r *Route, private bool) *tableRoot
 		return root
 	}
 	return root.withTrie(r.Zone, tr)
+}
+
+// putHostLocked publishes the host-pair route r under k, whose slot in the
+// current host index is s (nil: none yet). Writer only.
+func (t *Table) putHostLocked(k *hostKey, r *Route, s *hostSlot) {
+	// Stats are set before the route is published to readers.
+	if s != nil {
+		if old := s.r.Load(); old != nil {
+			r.Stats = old.Stats
+			s.r.Store(r)
+			return
+		}
+		r.Stats = new(RouteStats)
+		t.n.Add(1)
+		s.r.Store(r) // the key's slot, revived
+		t.hosts.Load().live++
+		return
+	}
+	r.Stats = new(RouteStats)
+	t.n.Add(1)
+	ix := t.hosts.Load()
+	if (ix.used+1)*8 > len(ix.slots)*7 {
+		ix = ix.grown(1)
+		ix.add(k, r)
+		t.hosts.Store(ix)
+		return
+	}
+	ix.add(k, r)
+}
+
+// InsertUnless inserts r as Insert does, unless the route the table has under
+// r's key satisfies keep (which must not change it): then the table is left
+// as it is, and InsertUnless reports false. It costs one probe for a
+// host-pair route, where a Get and an Insert cost three: the multicast FIB
+// installs every (S,G) this way.
+func (t *Table) InsertUnless(r Route, keep func(old *Route) bool) (inserted bool, err error) {
+	if err := r.validate(); err != nil {
+		return false, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if isHostPair(r.Dst, r.Src) && r.Zone >= 0 {
+		k := makeHostKey(r.Dst.Addr(), r.Src.Addr(), r.Zone)
+		s := t.hosts.Load().find(&k)
+		if s != nil {
+			if old := s.r.Load(); old != nil && keep(old) {
+				return false, nil
+			}
+		}
+		nr, err := prepare(r)
+		if err != nil {
+			return false, err
+		}
+		t.putHostLocked(&k, nr, s)
+		return true, nil
+	}
+	if old, ok := t.Get(r.Dst, r.Src, r.Zone); ok && keep(old) { // readers take no lock: nor does Get under it
+		return false, nil
+	}
+	nr, err := prepare(r)
+	if err != nil {
+		return false, err
+	}
+	root := t.root.Load()
+	if nroot := t.insertLocked(root, nr, false); nroot != root {
+		t.root.Store(nroot)
+	}
+	return true, nil
 }
 
 // Delete removes the route with the given key and reports whether it existed.

@@ -195,25 +195,6 @@ func (ix *hostIndex) get(k *hostKey) *Route {
 	return nil
 }
 
-// put stores r under its key and returns the route it replaced. It returns
-// grow set, doing nothing, when a new key would pass the load limit: the
-// caller then puts r into ix.grown(1). Writer only.
-func (ix *hostIndex) put(r *Route) (old *Route, grow bool) {
-	k := makeHostKey(r.Dst.Addr(), r.Src.Addr(), r.Zone)
-	if s := ix.find(&k); s != nil {
-		old = s.r.Swap(r)
-		if old == nil {
-			ix.live++
-		}
-		return old, false
-	}
-	if (ix.used+1)*8 > len(ix.slots)*7 {
-		return nil, true
-	}
-	ix.add(&k, r)
-	return nil, false
-}
-
 // add binds a new slot to k (which has none) and stores r in it: the first
 // empty slot of the first group on k's probe sequence that has one, which is
 // where find stops. Writer only.

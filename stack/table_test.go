@@ -288,6 +288,62 @@ func TestTableStatsCarryOverOnReplace(t *testing.T) {
 	}
 }
 
+// InsertUnless is the MFIB's one-probe install: it leaves a route that keep
+// accepts, replaces one it refuses (carrying the counters over, as Insert
+// does), inserts where there is none, and refuses an invalid route.
+func TestTableInsertUnless(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		r        Route
+		dst, src string
+	}{
+		{"host pair (S,G)", mcast("ff3e::1/128", "2001:db8::1/128", 1, 2), "ff3e::1", "2001:db8::1"},
+		{"(*,G)", mcast("ff3e::1/128", "::/0", 1, 2), "ff3e::1", "2001:db8::9"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tb := NewTable()
+			calls := 0
+			keepAll := func(*Route) bool { calls++; return true }
+			if ok, err := tb.InsertUnless(c.r, keepAll); !ok || err != nil || calls != 0 {
+				t.Fatalf("first InsertUnless = %v, %v (keep called %d times), want true, nil, never", ok, err, calls)
+			}
+			r1, _ := tb.Lookup(tblAddr(c.dst), tblAddr(c.src), 0)
+			r1.Stats.Count(100, 1)
+			same := c.r
+			same.OIFs = []int{7}
+			if ok, err := tb.InsertUnless(same, keepAll); ok || err != nil || calls != 1 {
+				t.Fatalf("InsertUnless kept = %v, %v (keep called %d times), want false, nil, once", ok, err, calls)
+			}
+			if r, _ := tb.Lookup(tblAddr(c.dst), tblAddr(c.src), 0); r != r1 {
+				t.Fatalf("a kept route was replaced: %v", r)
+			}
+			if ok, err := tb.InsertUnless(same, func(old *Route) bool { return slices.Equal(old.OIFs, same.OIFs) }); !ok || err != nil {
+				t.Fatalf("InsertUnless replacing = %v, %v, want true, nil", ok, err)
+			}
+			r2, _ := tb.Lookup(tblAddr(c.dst), tblAddr(c.src), 0)
+			if r2 == r1 || !slices.Equal(r2.OIFs, []int{7}) || r2.Stats != r1.Stats {
+				t.Fatalf("after replace: %v (stats %p), want oifs [7] and the old counters %p", r2, r2.Stats, r1.Stats)
+			}
+			if tb.Len() != 1 {
+				t.Fatalf("Len = %d, want 1", tb.Len())
+			}
+			// Deleted and inserted again: new counters.
+			tb.Delete(c.r.Dst, c.r.Src, 0)
+			if ok, _ := tb.InsertUnless(c.r, keepAll); !ok || tb.Len() != 1 {
+				t.Fatalf("InsertUnless after Delete = %v, Len %d, want true, 1", ok, tb.Len())
+			}
+			if r3, _ := tb.Lookup(tblAddr(c.dst), tblAddr(c.src), 0); r3.Stats == r1.Stats {
+				t.Fatalf("re-inserted route kept the deleted one's counters")
+			}
+			bad := c.r
+			bad.OIFs = []int{3, 1}
+			if ok, err := tb.InsertUnless(bad, keepAll); ok || err == nil {
+				t.Fatalf("InsertUnless(invalid) = %v, %v, want false and an error", ok, err)
+			}
+		})
+	}
+}
+
 func TestTableRoutesAreImmutable(t *testing.T) {
 	tb := NewTable()
 	r := mcast("ff3e::1/128", "2001:db8::1/128", 1, 2, 3)
@@ -655,7 +711,25 @@ func TestTableMatchesReference(t *testing.T) {
 				continue
 			}
 			r := randomRoute(rng)
-			mustInsert(t, tb, r)
+			if op%3 == 1 {
+				// InsertUnless, keeping the route it finds half the time.
+				before, had := tb.Get(r.Dst, r.Src, r.Zone)
+				keepIt := rng.IntN(2) == 0
+				inserted, err := tb.InsertUnless(r, func(old *Route) bool {
+					if old != before {
+						t.Fatalf("round %d op %d: keep saw %v, want the table's %v", round, op, old, before)
+					}
+					return keepIt
+				})
+				if err != nil {
+					t.Fatalf("InsertUnless(%v) = %v", &r, err)
+				}
+				if want := !had || !keepIt; inserted != want {
+					t.Fatalf("round %d op %d: InsertUnless inserted = %v, want %v", round, op, inserted, want)
+				}
+			} else {
+				mustInsert(t, tb, r)
+			}
 			got, _ := tb.Get(r.Dst, r.Src, r.Zone)
 			ref.insert(got)
 			keys = append(keys, RouteKey{r.Dst, r.Src, r.Zone})

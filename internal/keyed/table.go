@@ -11,25 +11,27 @@ import "hash/maphash"
 // (unless the iteration inserts so many that the table must grow under it:
 // it defers growing until it is nearly full).
 //
-// Slots are found by linear probing. Beside each slot a byte holds 7 bits of
+// Slots are found by linear probing. Beside each slot a word holds 32 bits of
 // the key's hash (or says empty, or deleted), so that a probe reads a
-// record, to compare keys, only when those bits match: the records are
-// where the cache misses are. The table grows at 3/4 full (records and the
-// slots of deleted ones) to twice its records, so it runs between 3/8 and 3/4
-// full: about 9 bytes per slot, 12-24 per record.
+// record, to compare keys, only when the whole word matches, and growing
+// never reads a record: the records are where the cache misses are. The
+// table grows at 3/4 full (records and the slots of deleted ones) to twice
+// its records, so it runs between 3/8 and 3/4 full: 12 bytes per slot, 16-32
+// per record.
 type Table[K comparable, V any] struct {
 	slots     []*V
-	tags      []uint8 // per slot: tagEmpty, tagDeleted, or 0x80 | 7 hash bits
-	live      int     // records
-	used      int     // slots not empty (records and deleted)
-	iterating int     // iterations under way: the table does not rehash meanwhile
+	hashes    []uint32 // per slot: hashEmpty, hashDeleted, or the record's hash
+	live      int      // records
+	used      int      // slots not empty (records and deleted)
+	iterating int      // iterations under way: the table does not rehash meanwhile
 	seed      maphash.Seed
 	key       func(*V) K
 }
 
 const (
-	tagEmpty   = 0
-	tagDeleted = 1
+	hashEmpty   = 0
+	hashDeleted = 1
+	hashMin     = 2 // a key's hash is at least this (see hash)
 )
 
 // New returns an empty table of records keyed by key.
@@ -40,10 +42,14 @@ func New[K comparable, V any](key func(*V) K) *Table[K, V] {
 // Len is the number of records.
 func (t *Table[K, V]) Len() int { return t.live }
 
-// hash returns where k's probe starts and its tag.
-func (t *Table[K, V]) hash(k K) (int, uint8) {
-	h := maphash.Comparable(t.seed, k)
-	return int(h), 0x80 | uint8(h>>57)
+// hash returns k's 32-bit hash, which is also where its probe starts (modulo
+// the table's size). The two values that mark slots are mapped onto others.
+func (t *Table[K, V]) hash(k K) uint32 {
+	h := uint32(maphash.Comparable(t.seed, k))
+	if h < hashMin {
+		h += hashMin
+	}
+	return h
 }
 
 // find returns the slot of the record with key k, or -1.
@@ -52,12 +58,12 @@ func (t *Table[K, V]) find(k K) int {
 		return -1
 	}
 	mask := len(t.slots) - 1
-	h, tag := t.hash(k)
-	for i := h & mask; ; i = (i + 1) & mask {
-		switch t.tags[i] {
-		case tagEmpty:
+	h := t.hash(k)
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		switch t.hashes[i] {
+		case hashEmpty:
 			return -1
-		case tag:
+		case h:
 			if t.key(t.slots[i]) == k {
 				return i
 			}
@@ -86,23 +92,23 @@ func (t *Table[K, V]) Put(v *V) (old *V) {
 	}
 	k := t.key(v)
 	mask := len(t.slots) - 1
-	h, tag := t.hash(k)
+	h := t.hash(k)
 	free := -1
-	for i := h & mask; ; i = (i + 1) & mask {
-		switch t.tags[i] {
-		case tagEmpty:
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		switch t.hashes[i] {
+		case hashEmpty:
 			if free < 0 {
 				free = i
 				t.used++
 			}
-			t.slots[free], t.tags[free] = v, tag
+			t.slots[free], t.hashes[free] = v, h
 			t.live++
 			return nil
-		case tagDeleted:
+		case hashDeleted:
 			if free < 0 {
 				free = i
 			}
-		case tag:
+		case h:
 			if s := t.slots[i]; t.key(s) == k {
 				t.slots[i] = v
 				return s
@@ -118,10 +124,10 @@ func (t *Table[K, V]) Delete(k K) *V {
 		return nil
 	}
 	s := t.slots[i]
-	t.slots[i], t.tags[i] = nil, tagDeleted
+	t.slots[i], t.hashes[i] = nil, hashDeleted
 	t.live--
 	if t.live == 0 && t.iterating == 0 {
-		clear(t.tags) // no deleted slots left to probe past
+		clear(t.hashes) // no deleted slots left to probe past
 		t.used = 0
 	}
 	return s
@@ -132,32 +138,31 @@ func (t *Table[K, V]) All(yield func(*V) bool) {
 	t.iterating++
 	defer func() { t.iterating-- }()
 	for i := 0; i < len(t.slots); i++ {
-		if t.tags[i] >= 0x80 && !yield(t.slots[i]) {
+		if t.hashes[i] >= hashMin && !yield(t.slots[i]) {
 			return
 		}
 	}
 }
 
 // rehash moves the records to a table sized for twice as many, without
-// deleted slots.
+// deleted slots. It reads the slots' hashes, not the records.
 func (t *Table[K, V]) rehash() {
 	size := 8
 	for size < (t.live+1)*2 {
 		size <<= 1
 	}
-	oldSlots, oldTags := t.slots, t.tags
-	t.slots, t.tags = make([]*V, size), make([]uint8, size)
+	oldSlots, oldHashes := t.slots, t.hashes
+	t.slots, t.hashes = make([]*V, size), make([]uint32, size)
 	t.used = t.live
 	mask := size - 1
-	for j, s := range oldSlots {
-		if oldTags[j] < 0x80 {
+	for j, h := range oldHashes {
+		if h < hashMin {
 			continue
 		}
-		h, tag := t.hash(t.key(s))
-		i := h & mask
-		for t.tags[i] != tagEmpty {
+		i := int(h) & mask
+		for t.hashes[i] != hashEmpty {
 			i = (i + 1) & mask
 		}
-		t.slots[i], t.tags[i] = s, tag
+		t.slots[i], t.hashes[i] = oldSlots[j], h
 	}
 }
