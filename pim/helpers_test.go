@@ -114,6 +114,15 @@ func ifState(rs RouteState, idx int) RouteInterfaceState {
 
 // runUntil ticks r at every deadline up to end and returns everything sent.
 func runUntil(r *Router, from, end time.Time) []Send {
+	return tickUntil(r, from, end, func(r *Router) []Send {
+		out, _ := r.Outbox()
+		return out
+	})
+}
+
+// tickUntil ticks r at every deadline up to end, collecting what take returns
+// after each tick.
+func tickUntil(r *Router, from, end time.Time, take func(*Router) []Send) []Send {
 	var all []Send
 	for {
 		d := r.NextDeadline()
@@ -124,8 +133,7 @@ func runUntil(r *Router, from, end time.Time) []Send {
 			d = from
 		}
 		r.Tick(d)
-		out, _ := r.Outbox()
-		all = append(all, out...)
+		all = append(all, take(r)...)
 	}
 	return all
 }

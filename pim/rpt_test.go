@@ -67,19 +67,7 @@ func (v fwdView) take(r *Router) []Send {
 
 // runView is runUntil keeping the forwarding changes.
 func runView(r *Router, v fwdView, from, end time.Time) []Send {
-	var all []Send
-	for {
-		d := r.NextDeadline()
-		if d.IsZero() || d.After(end) {
-			break
-		}
-		if d.Before(from) {
-			d = from
-		}
-		r.Tick(d)
-		all = append(all, v.take(r)...)
-	}
-	return all
+	return tickUntil(r, from, end, v.take)
 }
 
 // newRptRouter: interface 1 toward S and RP(G) (upstream fe80::100, known by

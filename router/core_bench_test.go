@@ -206,13 +206,7 @@ func BenchmarkCoreMemoryPerSG(b *testing.B) {
 			var total time.Duration
 			for range b.N {
 				b.StopTimer()
-				l := newLab(b)
-				l.addHost("src", "s0", "2001:db8:1::2/64")
-				r := l.addRouter("r1", "s0", "lan")
-				h := l.addHost("h", "lan", "")
-				l.addAddr(r.node, "eth0", "2001:db8:1::1/64")
-				l.start()
-				l.run(adjacency)
+				l, r, h := frrShapeLab(b)
 				const groups = 100
 				perGroup := n / groups
 				var before runtime.MemStats

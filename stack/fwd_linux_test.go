@@ -5,6 +5,7 @@ package stack_test
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -187,13 +188,8 @@ func waitCount(c *atomic.Int64, want int64, d time.Duration) int64 {
 func TestLinuxForwarderDeliversSGTrafficWithValidChecksums(t *testing.T) {
 	f := newFwdLab(t, 2, 0)
 	links := linksIn(t, f.r)
-	src := netip.MustParseAddr("2001:db8:1::10")
-	group := netip.MustParseAddr("ff3e::4321:1234")
-	tb := stack.NewTable()
-	if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
-		IIF: links["up0"].Index, OIFs: sortedInts(links["down0"].Index, links["down1"].Index), Flags: stack.FlagNotifyData}); err != nil {
-		t.Fatal(err)
-	}
+	src, group := fwdSource, fwdGroup
+	tb := sgTable(t, links, stack.FlagNotifyData, "down0", "down1")
 	fw, signals := startForwarder(t, f, tb)
 	a := joinAndCount(t, f.rcvs[0], src, group)
 	b := joinAndCount(t, f.rcvs[1], src, group)
@@ -228,11 +224,8 @@ func TestLinuxForwarderDeliversSGTrafficWithValidChecksums(t *testing.T) {
 func TestLinuxForwarderSendsPacketTooBig(t *testing.T) {
 	f := newFwdLab(t, 1, 1280)
 	links := linksIn(t, f.r)
-	src := netip.MustParseAddr("2001:db8:1::10")
-	group := netip.MustParseAddr("ff3e::4321:1234")
-	tb := stack.NewTable()
-	tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
-		IIF: links["up0"].Index, OIFs: []int{links["down0"].Index}})
+	src, group := fwdSource, fwdGroup
+	tb := sgTable(t, links, 0, "down0")
 	fw, _ := startForwarder(t, f, tb)
 	got := joinAndCount(t, f.rcvs[0], src, group)
 	sendFrom(t, f.src, group, 3, 1400)
@@ -252,11 +245,27 @@ func TestLinuxForwarderSendsPacketTooBig(t *testing.T) {
 	}
 }
 
-func sortedInts(a, b int) []int {
-	if a > b {
-		a, b = b, a
+// fwdSource and fwdGroup are the (S,G) the forwarder tests send.
+var (
+	fwdSource = netip.MustParseAddr("2001:db8:1::10")
+	fwdGroup  = netip.MustParseAddr("ff3e::4321:1234")
+)
+
+// sgTable is a table holding the (fwdSource, fwdGroup) route from up0 to the
+// links named oifs.
+func sgTable(t *testing.T, links map[string]stack.Link, flags stack.RouteFlags, oifs ...string) *stack.Table {
+	t.Helper()
+	var idx []int
+	for _, name := range oifs {
+		idx = append(idx, links[name].Index)
 	}
-	return []int{a, b}
+	slices.Sort(idx)
+	tb := stack.NewTable()
+	if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(fwdGroup, 128), Src: netip.PrefixFrom(fwdSource, 128), Kind: stack.KindMulticast,
+		IIF: links["up0"].Index, OIFs: idx, Flags: flags}); err != nil {
+		t.Fatal(err)
+	}
+	return tb
 }
 
 // TestLinuxForwarderTuningOptions runs the forwarder with each of its
@@ -274,13 +283,8 @@ func TestLinuxForwarderTuningOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFwdLab(t, 1, 0)
 			links := linksIn(t, f.r)
-			src := netip.MustParseAddr("2001:db8:1::10")
-			group := netip.MustParseAddr("ff3e::4321:1234")
-			tb := stack.NewTable()
-			if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
-				IIF: links["up0"].Index, OIFs: []int{links["down0"].Index}}); err != nil {
-				t.Fatal(err)
-			}
+			src, group := fwdSource, fwdGroup
+			tb := sgTable(t, links, 0, "down0")
 			opts := tc.opts
 			opts.Table, opts.NetNS = tb, f.r.NsHandle()
 			fw, err := stack.NewForwarder(opts)
@@ -316,13 +320,8 @@ func TestLinuxForwarderTuningOptions(t *testing.T) {
 func TestLinuxForwarderSurvivesOifRemovedUnderTraffic(t *testing.T) {
 	f := newFwdLab(t, 2, 0)
 	links := linksIn(t, f.r)
-	src := netip.MustParseAddr("2001:db8:1::10")
-	group := netip.MustParseAddr("ff3e::4321:1234")
-	tb := stack.NewTable()
-	if err := tb.Insert(stack.Route{Dst: netip.PrefixFrom(group, 128), Src: netip.PrefixFrom(src, 128), Kind: stack.KindMulticast,
-		IIF: links["up0"].Index, OIFs: sortedInts(links["down0"].Index, links["down1"].Index)}); err != nil {
-		t.Fatal(err)
-	}
+	src, group := fwdSource, fwdGroup
+	tb := sgTable(t, links, 0, "down0", "down1")
 	fw, _ := startForwarder(t, f, tb)
 	var all, without []stack.Link
 	for name, l := range links {

@@ -97,35 +97,39 @@ func isHostPair(dst, src netip.Prefix) bool {
 
 // prepare checks r and returns the copy the table will own.
 func prepare(r Route) (*Route, error) {
-	if err := r.validate(); err != nil {
+	if err := check(&r); err != nil {
 		return nil, err
 	}
-	if r.Zone < 0 {
-		return nil, fmt.Errorf("route %v: negative zone %d", r.Dst, r.Zone)
+	return own(r), nil
+}
+
+// check says why the table refuses r, if it does.
+func check(r *Route) error {
+	if err := r.validate(); err != nil {
+		return err
 	}
+	if r.Zone < 0 {
+		return fmt.Errorf("route %v: negative zone %d", r.Dst, r.Zone)
+	}
+	return nil
+}
+
+// own returns the copy of a checked route that the table keeps.
+func own(r Route) *Route {
 	// The table hands the route out to concurrent readers: it must not share
 	// slices the caller may still change.
 	r.NextHops = slices.Clone(r.NextHops)
 	r.OIFs = slices.Clone(r.OIFs)
 	r.Stats = nil
-	return &r, nil
+	return &r
 }
 
 // Insert adds r, replacing any route with the same key. A replaced route's
 // counters carry over to the new one. An invalid route is refused with an
 // error that says why, and the table is left unchanged.
 func (t *Table) Insert(r Route) error {
-	nr, err := prepare(r)
-	if err != nil {
-		return err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	root := t.root.Load()
-	if nroot := t.insertLocked(root, nr, false); nroot != root {
-		t.root.Store(nroot)
-	}
-	return nil
+	_, err := t.InsertUnless(r, nil)
+	return err
 }
 
 // InsertBatch inserts routes as Insert does, publishing the prefix tries once
@@ -247,41 +251,35 @@ func (t *Table) putHostLocked(k *hostKey, r *Route, s *hostSlot) {
 	ix.add(k, r)
 }
 
-// InsertUnless inserts r as Insert does, unless the route the table has under
-// r's key satisfies keep (which must not change it): then the table is left
-// as it is, and InsertUnless reports false. It costs one probe for a
-// host-pair route, where a Get and an Insert cost three: the multicast FIB
-// installs every (S,G) this way.
+// InsertUnless inserts r as Insert does, unless the table's route under r's
+// key satisfies keep (which must not change it; nil keeps nothing): then the
+// table is left as it is, and InsertUnless reports false. It costs one probe
+// for a host-pair route, where a Get and an Insert by key would cost three:
+// the multicast FIB installs every (S,G) this way.
 func (t *Table) InsertUnless(r Route, keep func(old *Route) bool) (inserted bool, err error) {
-	if err := r.validate(); err != nil {
+	if err := check(&r); err != nil {
 		return false, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if isHostPair(r.Dst, r.Src) && r.Zone >= 0 {
+	if isHostPair(r.Dst, r.Src) {
 		k := makeHostKey(r.Dst.Addr(), r.Src.Addr(), r.Zone)
 		s := t.hosts.Load().find(&k)
-		if s != nil {
+		if s != nil && keep != nil {
 			if old := s.r.Load(); old != nil && keep(old) {
 				return false, nil
 			}
 		}
-		nr, err := prepare(r)
-		if err != nil {
-			return false, err
-		}
-		t.putHostLocked(&k, nr, s)
+		t.putHostLocked(&k, own(r), s)
 		return true, nil
 	}
-	if old, ok := t.Get(r.Dst, r.Src, r.Zone); ok && keep(old) { // readers take no lock: nor does Get under it
-		return false, nil
-	}
-	nr, err := prepare(r)
-	if err != nil {
-		return false, err
+	if keep != nil {
+		if old, ok := t.Get(r.Dst, r.Src, r.Zone); ok && keep(old) { // Get takes no lock
+			return false, nil
+		}
 	}
 	root := t.root.Load()
-	if nroot := t.insertLocked(root, nr, false); nroot != root {
+	if nroot := t.insertLocked(root, own(r), false); nroot != root {
 		t.root.Store(nroot)
 	}
 	return true, nil
