@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/pim6d/pim6d/api"
@@ -62,7 +63,15 @@ type Options struct {
 
 	// Clock drives the core's timers; nil: the real clock.
 	Clock clock.Clock
+
+	// StateEntries, if not nil, is kept at the core's count of protocol
+	// state entries (a Core with a StateEntries method: router.Core), stored
+	// by the loop after each input, for readers on other goroutines.
+	StateEntries *atomic.Int64
 }
+
+// stateCounter is a Core that can count its state entries.
+type stateCounter interface{ StateEntries() int }
 
 // daemon is the state Run owns; only the event-loop goroutine touches it,
 // except calls, which other goroutines use to run closures on the loop.
@@ -159,6 +168,9 @@ func (d *daemon) loop(ctx context.Context) {
 	for {
 		var due time.Time
 		if d.core != nil {
+			if sc, ok := d.core.(stateCounter); ok && d.opts.StateEntries != nil {
+				d.opts.StateEntries.Store(int64(sc.StateEntries()))
+			}
 			next := d.core.NextDeadline()
 			switch {
 			case next.IsZero():

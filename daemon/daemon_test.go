@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,6 +117,7 @@ type harness struct {
 	socket    string
 	cancel    context.CancelFunc
 	done      chan error
+	entries   atomic.Int64 // Options.StateEntries
 }
 
 func start(t *testing.T, yaml string, newCore func(time.Time, stack.Stack, *config.Config, *slog.Logger) (Core, error)) *harness {
@@ -143,8 +146,9 @@ func start(t *testing.T, yaml string, newCore func(time.Time, stack.Stack, *conf
 			}
 			return cfg, err
 		},
-		Reload:  h.reload,
-		NewCore: newCore,
+		Reload:       h.reload,
+		NewCore:      newCore,
+		StateEntries: &h.entries,
 	}
 	go func() { h.done <- Run(ctx, opts) }()
 	t.Cleanup(func() {
@@ -421,6 +425,34 @@ func TestCoreSeam(t *testing.T) {
 	}
 	if !core.closed {
 		t.Errorf("core not closed at shutdown")
+	}
+}
+
+// countingCore counts ten state entries per event it was handed.
+type countingCore struct{ recordingCore }
+
+func (c *countingCore) StateEntries() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return 10 * len(c.events)
+}
+
+// The loop publishes the core's count of state entries after each input, for
+// the heap prefault on another goroutine (it holds the collector back only
+// while the state grows).
+func TestLoopPublishesTheCoresStateEntries(t *testing.T) {
+	core := &countingCore{}
+	h := start(t, "", func(time.Time, stack.Stack, *config.Config, *slog.Logger) (Core, error) { return core, nil })
+	h.log.waitFor(t, "pim6d running")
+	for i := range 3 {
+		h.st.events <- stack.LinkEvent{Link: stack.Link{Index: 10 + i, Name: fmt.Sprintf("x%d", i)}}
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for h.entries.Load() != 30 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := h.entries.Load(); n != 30 {
+		t.Errorf("published state entries = %d after 3 events, want 30", n)
 	}
 }
 

@@ -206,6 +206,15 @@ func (c *Core) Tick(now time.Time) {
 	c.flush(now)
 }
 
+// StateEntries counts the protocol state the core holds: PIM routes, MLD
+// groups and MLD source records (counter reads, no walk). pim6d watches it
+// to tell a heap that grows with new state from one that grows with passing
+// garbage (a snapshot answer being built).
+func (c *Core) StateEntries() int {
+	s := c.summary()
+	return s.Routes + s.Groups + s.Sources
+}
+
 // NextDeadline is the earliest timer of MLD and PIM (zero: none).
 func (c *Core) NextDeadline() time.Time {
 	next := c.pim.NextDeadline()

@@ -113,13 +113,7 @@ func (c *Core) CaptureSnapshot(now time.Time, want func(api.Section) bool, space
 	}
 	var sum api.Summary
 	if want(api.SectionSummary) {
-		sum.Routes = c.pim.RouteCount()
-		for _, ifc := range c.ifs {
-			if ifc.querier != nil {
-				sum.Groups += ifc.querier.GroupCount()
-				sum.Sources += ifc.querier.SourceCount()
-			}
-		}
+		sum = c.summary()
 	}
 	if summaryOnly(want) {
 		// Counting is all there is to do: no copy of 100,000 entries on the
@@ -416,4 +410,16 @@ func orderFlags(flags, order []string) []string {
 		}
 	}
 	return out
+}
+
+// summary counts the state: a few counter reads.
+func (c *Core) summary() api.Summary {
+	s := api.Summary{Routes: c.pim.RouteCount()}
+	for _, ifc := range c.ifs {
+		if ifc.querier != nil {
+			s.Groups += ifc.querier.GroupCount()
+			s.Sources += ifc.querier.SourceCount()
+		}
+	}
+	return s
 }

@@ -103,6 +103,9 @@ func TestSnapshotSummaryCountsTheStateWithoutCopyingIt(t *testing.T) {
 	if full.Summary != want {
 		t.Errorf("full snapshot's summary = %+v, want %+v", full.Summary, want)
 	}
+	if n := r.core.StateEntries(); n != 2+3+3 {
+		t.Errorf("StateEntries = %d, want 8 (2 groups, 3 sources, 3 routes)", n)
+	}
 	only := func(s api.Section) bool { return s == api.SectionSummary }
 	if sp := r.core.SnapshotSpace(only)(); sp != nil {
 		t.Errorf("space prepared for a summary-only snapshot: %T, want none", sp)

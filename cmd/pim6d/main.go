@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,6 +41,7 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "check the configuration against this system's interfaces and exit")
 	fwdPriority := fs.Int("forwarder-priority", 0, "run the forwarder's threads under SCHED_FIFO with this priority (1-99; 0: normal scheduling)")
 	heapAhead := fs.Bool("prefault-heap", true, "while the heap grows fast, fault in its next pages off the event loop, and return the collector's headroom to the OS after the burst")
+	burstGC := fs.Int("burst-gogc", 400, "GOGC while the heap grows in a burst (an intake of joins); -1 leaves the collector alone (needs --prefault-heap)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -61,6 +63,10 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "pim6d: --forwarder-priority %d: want 0 (normal) or a SCHED_FIFO priority 1-99\n", *fwdPriority)
 		return 2
 	}
+	if *burstGC == 0 || *burstGC < -1 {
+		fmt.Fprintf(os.Stderr, "pim6d: --burst-gogc %d: want -1 (leave the collector alone) or a GOGC percent of 1 or more\n", *burstGC)
+		return 2
+	}
 	if *check {
 		return checkConfig(settings)
 	}
@@ -73,18 +79,21 @@ func run(args []string) int {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 
+	// The protocol state's size, published by the event loop: the heap
+	// prefault holds the collector back only while this grows.
+	var stateEntries atomic.Int64
 	if *heapAhead {
 		// A page fault costs 13-17 µs on the VMs pim6d is measured on; taken
 		// ahead, off the event loop, a third of that and none of it on the
 		// loop (docs/bench/scale.md).
-		h, err := prefault.StartHeapAhead(prefault.HeapOptions{})
+		h, err := prefault.StartHeapAhead(prefault.HeapOptions{BurstGCPercent: *burstGC, StateSize: stateEntries.Load})
 		if err != nil {
 			log.Info("heap prefault off", "err", err)
 		} else {
 			defer func() {
 				h.Stop()
 				st := h.Stats()
-				log.Debug("heap prefault", "rounds", st.Rounds, "pages", st.Populated, "trims", st.Trims)
+				log.Debug("heap prefault", "rounds", st.Rounds, "pages", st.Populated, "trims", st.Trims, "gc_holds", st.GCHolds)
 			}()
 		}
 	}
@@ -92,11 +101,12 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err := daemon.Run(ctx, daemon.Options{
-		Logger:     log,
-		Level:      level,
-		OpenStack:  openStack(*fwdPriority),
-		LoadConfig: settings.Load,
-		Reload:     reloads(ctx),
+		Logger:       log,
+		Level:        level,
+		OpenStack:    openStack(*fwdPriority),
+		LoadConfig:   settings.Load,
+		StateEntries: &stateEntries,
+		Reload:       reloads(ctx),
 		NewCore: func(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (daemon.Core, error) {
 			return router.NewCore(now, st, cfg, log)
 		},

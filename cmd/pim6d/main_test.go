@@ -33,6 +33,9 @@ func TestCheck(t *testing.T) {
 		{"bad flag", []string{"--check", "--log-level", "loud"}, 1},
 		{"unknown flag", []string{"--frobnicate"}, 2},
 		{"stray argument", []string{"extra"}, 2},
+		{"burst GOGC zero", []string{"--check", "--burst-gogc", "0"}, 2},
+		{"burst GOGC below -1", []string{"--check", "--burst-gogc", "-5"}, 2},
+		{"burst GOGC off", []string{"--check", "--burst-gogc", "-1"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

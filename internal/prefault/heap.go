@@ -28,6 +28,19 @@ type HeapOptions struct {
 	// TrimAfter negative: never).
 	TrimAfter time.Duration
 	TrimBurst int
+	// BurstGCPercent is the collector's GOGC while a burst of at least
+	// TrimBurst grows the heap (default 400; negative: leave the collector
+	// alone). What such a burst allocates is nearly all new long-lived state
+	// (an intake of joins), which every collection during it marks again for
+	// little garbage: at pim6d's GOGC of 50, ~15% of its CPU per (S,G). The
+	// old GOGC comes back in the first round without fast growth, and the
+	// trim after the burst collects and returns what the burst left.
+	BurstGCPercent int
+	// StateSize, if set, counts the long-lived entries the heap holds (for
+	// pim6d, its protocol state). The collector is then held back only in
+	// rounds in which that count grew too: a heap that grows without it
+	// (a snapshot answer being built) grows with what will be garbage.
+	StateSize func() int64
 }
 
 // HeapStats counts what a HeapAhead did.
@@ -35,4 +48,5 @@ type HeapStats struct {
 	Rounds    uint64 // rounds in which pages were populated
 	Populated uint64 // pages faulted in ahead of the heap
 	Trims     uint64 // times the heap's free memory was returned after a burst
+	GCHolds   uint64 // bursts during which the collector ran at BurstGCPercent
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -44,8 +45,9 @@ func readPages(start uintptr, n int, stride uintptr) byte
 
 // HeapAhead keeps the next pages the Go heap will grow into faulted in, from
 // a goroutine of its own, while the heap grows fast: the goroutine that
-// allocates (pim6d's event loop) then writes to pages already mapped. After
-// such a burst it also returns the collector's headroom to the OS.
+// allocates (pim6d's event loop) then writes to pages already mapped. During
+// such a burst it holds the collector back (BurstGCPercent), and after it
+// returns the collector's headroom to the OS.
 //
 // On the VMs pim6d is measured on, a page fault costs 13-17 µs, whoever
 // takes it; MADV_POPULATE_WRITE followed by one user-mode read costs the
@@ -63,6 +65,7 @@ type HeapAhead struct {
 	rounds    atomic.Uint64
 	populated atomic.Uint64
 	trims     atomic.Uint64
+	gcHolds   atomic.Uint64
 
 	samples   []metrics.Sample
 	lastInUse uint64
@@ -71,6 +74,10 @@ type HeapAhead struct {
 	activeAt  time.Time // the last round in which the heap grew fast
 	burstFrom uint64    // the heap in use when the current burst of growth began
 	trimDue   bool      // the current or last burst reached TrimBurst, and was not trimmed after
+	gcHeld    bool      // GOGC is BurstGCPercent; gcPercent is what it was
+	gcPercent int
+	gcWanted  time.Time // the last round in which the burst called for the hold
+	lastState int64     // StateSize at the last round
 	idle      bool
 	cursor    uintptr // the lowest page that was not resident at the last scan
 	vec       []byte
@@ -111,6 +118,9 @@ func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
 	if opts.TrimBurst <= 0 {
 		opts.TrimBurst = 4 << 20
 	}
+	if opts.BurstGCPercent == 0 {
+		opts.BurstGCPercent = 400
+	}
 	h := &HeapAhead{
 		opts: opts,
 		stop: make(chan struct{}),
@@ -150,11 +160,12 @@ func (h *HeapAhead) Stop() {
 
 // Stats reads the counters.
 func (h *HeapAhead) Stats() HeapStats {
-	return HeapStats{Rounds: h.rounds.Load(), Populated: h.populated.Load(), Trims: h.trims.Load()}
+	return HeapStats{Rounds: h.rounds.Load(), Populated: h.populated.Load(), Trims: h.trims.Load(), GCHolds: h.gcHolds.Load()}
 }
 
 func (h *HeapAhead) run() {
 	defer close(h.done)
+	defer h.releaseGC()
 	t := time.NewTimer(h.opts.Idle)
 	defer t.Stop()
 	for {
@@ -202,6 +213,10 @@ func (h *HeapAhead) round() bool {
 		// it costs are few, and populating pages the scavenger just gave
 		// back would only fight it.
 		h.idle = true
+		h.lastState = h.stateSize()
+		if at.Sub(h.gcWanted) >= gcHoldQuiet {
+			h.releaseGC()
+		}
 		if h.trimDue && h.opts.TrimAfter >= 0 && at.Sub(h.activeAt) >= h.opts.TrimAfter {
 			h.trimDue = false
 			debug.FreeOSMemory()
@@ -223,7 +238,19 @@ func (h *HeapAhead) round() bool {
 	}
 	h.idle, h.activeAt = false, at
 	burst := int64(now) - int64(h.burstFrom)
-	h.trimDue = h.trimDue || burst >= int64(h.opts.TrimBurst)
+	state := h.stateSize()
+	newState := h.opts.StateSize == nil || state > h.lastState
+	h.lastState = state
+	if burst >= int64(h.opts.TrimBurst) {
+		h.trimDue = true
+		if newState {
+			h.gcWanted = at
+			h.holdGC()
+		}
+	}
+	if at.Sub(h.gcWanted) >= gcHoldQuiet {
+		h.releaseGC()
+	}
 	if burst < int64(h.opts.MinBurst) {
 		return true // a burst too small so far to be worth the RSS
 	}
@@ -242,6 +269,55 @@ func (h *HeapAhead) round() bool {
 		h.populateAhead(left, top, 0)
 	}
 	return true
+}
+
+// gcHoldQuiet is how long the heap must grow slowly (or without new state)
+// before GOGC comes back after a burst: a collection, or a gap between two
+// packets, pauses the growth for a round or two within one burst.
+const gcHoldQuiet = 10 * time.Millisecond
+
+// holdGC raises GOGC to BurstGCPercent for the rest of the burst, unless
+// it is already that high or the collector is off.
+func (h *HeapAhead) holdGC() {
+	if h.gcHeld || h.opts.BurstGCPercent < 0 {
+		return
+	}
+	if was := gcPercent(); was < 0 || was >= h.opts.BurstGCPercent {
+		return
+	}
+	h.gcHeld, h.gcPercent = true, debug.SetGCPercent(h.opts.BurstGCPercent)
+	h.gcHolds.Add(1)
+}
+
+// releaseGC gives GOGC its value from before the burst back. The heap is
+// then likely over the collector's goal, so a collection starts at once,
+// while the heap rests.
+func (h *HeapAhead) releaseGC() {
+	if h.gcHeld {
+		debug.SetGCPercent(h.gcPercent)
+		h.gcHeld = false
+	}
+}
+
+func (h *HeapAhead) stateSize() int64 {
+	if h.opts.StateSize == nil {
+		return 0
+	}
+	return h.opts.StateSize()
+}
+
+// gcPercent reads GOGC (-1: off).
+func gcPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return -1
+	}
+	v := s[0].Value.Uint64()
+	if v > math.MaxInt32 {
+		return -1
+	}
+	return int(v)
 }
 
 // populateAhead faults in the first pages (up to window of them) of the heap

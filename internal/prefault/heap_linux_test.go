@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -283,5 +284,147 @@ func TestHeapAheadFillsHolesOnlyAsFarAsTheHeapGaveMemoryBack(t *testing.T) {
 			t.Errorf("hole budget %d: pages filled %v, want %v", tc.holes, filled, tc.wantFilled)
 		}
 		unix.Munmap(b)
+	}
+}
+
+// gcCycles is how many collections have run.
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// burstCollections grows the heap by 48 MiB under a HeapAhead with opts
+// (GOGC 50, as in pim6d), and returns the collections the last 32 MiB of the
+// burst took, GOGC two thirds through it, and the HeapAhead, still running.
+func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent int, h *HeapAhead) {
+	t.Cleanup(func() { debug.SetGCPercent(debug.SetGCPercent(50)) })
+	debug.SetGCPercent(50)
+	runtime.GC()
+	h, err := StartHeapAhead(opts)
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	t.Cleanup(h.Stop)
+	var before uint64
+	var keep [][]byte
+	for i := range 768 {
+		b := make([]byte, 64<<10)
+		b[0] = byte(i)
+		keep = append(keep, b)
+		if i%16 == 15 {
+			time.Sleep(time.Millisecond)
+		}
+		switch i {
+		case 256:
+			before = gcCycles()
+		case 512:
+			midPercent = gcPercent()
+		}
+	}
+	cycles = gcCycles() - before
+	runtime.KeepAlive(keep)
+	return cycles, midPercent, h
+}
+
+// A burst of growth is new long-lived state: while it lasts, the collector
+// runs at BurstGCPercent and so marks that state fewer times; GOGC comes
+// back as soon as the growth stops.
+func TestHeapAheadHoldsTheCollectorBackDuringABurst(t *testing.T) {
+	opts := HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 4 << 20}
+	opts.BurstGCPercent = -1
+	plain, plainMid, h := burstCollections(t, opts)
+	h.Stop()
+	if plainMid != 50 || h.Stats().GCHolds != 0 {
+		t.Fatalf("BurstGCPercent -1: GOGC %d during the burst, %d holds; want 50 and none", plainMid, h.Stats().GCHolds)
+	}
+	opts.BurstGCPercent = 400
+	held, heldMid, h := burstCollections(t, opts)
+	t.Logf("collections during the last 32 MiB of a 48 MiB burst at GOGC 50: %d; with the collector held at 400: %d", plain, held)
+	if heldMid != 400 {
+		t.Errorf("GOGC halfway through the burst = %d, want 400", heldMid)
+	}
+	if held >= plain {
+		t.Errorf("%d collections with the collector held, %d without: want fewer", held, plain)
+	}
+	waitFor := time.Now().Add(2 * time.Second)
+	for gcPercent() != 50 && time.Now().Before(waitFor) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := gcPercent(); p != 50 {
+		t.Errorf("GOGC = %d after the burst, want 50 back", p)
+	}
+	if n := h.Stats().GCHolds; n != 1 {
+		t.Errorf("holds = %d, want 1", n)
+	}
+}
+
+// Stop during a burst gives GOGC back; a collector turned off (GOGC=off)
+// is never turned on.
+func TestHeapAheadGivesGOGCBackOnStopAndLeavesItOff(t *testing.T) {
+	t.Cleanup(func() { debug.SetGCPercent(debug.SetGCPercent(50)) })
+	debug.SetGCPercent(50)
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 4 << 20})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	grown := make(chan [][]byte)
+	go func() { keep, _ := growHeap(t, 64); grown <- keep }()
+	waitFor := time.Now().Add(2 * time.Second)
+	for gcPercent() != 400 && time.Now().Before(waitFor) {
+		time.Sleep(time.Millisecond)
+	}
+	if p := gcPercent(); p != 400 {
+		t.Fatalf("GOGC during the burst = %d, want 400", p)
+	}
+	h.Stop()
+	if p := gcPercent(); p != 50 {
+		t.Errorf("GOGC = %d after Stop during the burst, want 50 back", p)
+	}
+	<-grown
+
+	debug.SetGCPercent(-1)
+	h, err = StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 1 << 20})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	keep, _ := growHeap(t, 8)
+	if p := gcPercent(); p != -1 {
+		t.Errorf("GOGC = %d during a burst with the collector off, want it left off", p)
+	}
+	h.Stop()
+	if n := h.Stats().GCHolds; n != 0 {
+		t.Errorf("holds = %d with the collector off, want 0", n)
+	}
+	runtime.KeepAlive(keep)
+}
+
+// With StateSize set, only growth that comes with new state holds the
+// collector back: a heap growing with a snapshot answer being built grows
+// with what will be garbage, and collecting it keeps the peak down.
+func TestHeapAheadHoldsTheCollectorOnlyForNewState(t *testing.T) {
+	var entries atomic.Int64
+	opts := HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 4 << 20, StateSize: entries.Load}
+	_, mid, h := burstCollections(t, opts)
+	h.Stop()
+	if mid != 50 || h.Stats().GCHolds != 0 {
+		t.Errorf("heap growth without new state: GOGC %d halfway, %d holds; want 50 and none", mid, h.Stats().GCHolds)
+	}
+
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Microsecond):
+				entries.Add(100)
+			}
+		}
+	}()
+	_, mid, h = burstCollections(t, opts)
+	if mid != 400 || h.Stats().GCHolds != 1 {
+		t.Errorf("heap growth with new state: GOGC %d halfway, %d holds; want 400 and 1", mid, h.Stats().GCHolds)
 	}
 }
