@@ -289,14 +289,21 @@ func (h *HeapAhead) holdGC() {
 	h.gcHolds.Add(1)
 }
 
-// releaseGC gives GOGC its value from before the burst back. The heap is
-// then likely over the collector's goal, so a collection starts at once,
-// while the heap rests.
+// releaseGC gives GOGC its value from before the burst back, after a
+// collection run here. Set back at once, GOGC would leave the heap far over
+// the collector's goal, and a cycle that starts there charges every
+// allocation a large assist: the event loop's next Hello would wait tens of
+// milliseconds on marking the whole burst's state. Collected first with the
+// goal out of reach, the marking runs on this goroutine and the collector's
+// own workers, and the goal from the old GOGC is then above the heap.
 func (h *HeapAhead) releaseGC() {
-	if h.gcHeld {
-		debug.SetGCPercent(h.gcPercent)
-		h.gcHeld = false
+	if !h.gcHeld {
+		return
 	}
+	debug.SetGCPercent(1 << 20) // a goal out of reach, without overflowing the pacer's arithmetic
+	runtime.GC()
+	debug.SetGCPercent(h.gcPercent)
+	h.gcHeld = false
 }
 
 func (h *HeapAhead) stateSize() int64 {

@@ -296,8 +296,9 @@ func gcCycles() uint64 {
 
 // burstCollections grows the heap by 48 MiB under a HeapAhead with opts
 // (GOGC 50, as in pim6d), and returns the collections the last 32 MiB of the
-// burst took, GOGC two thirds through it, and the HeapAhead, still running.
-func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent int, h *HeapAhead) {
+// burst took, GOGC two thirds through it, the HeapAhead, still running, and
+// the 48 MiB.
+func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent int, h *HeapAhead, keep [][]byte) {
 	t.Cleanup(func() { debug.SetGCPercent(debug.SetGCPercent(50)) })
 	debug.SetGCPercent(50)
 	runtime.GC()
@@ -307,7 +308,6 @@ func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent
 	}
 	t.Cleanup(h.Stop)
 	var before uint64
-	var keep [][]byte
 	for i := range 768 {
 		b := make([]byte, 64<<10)
 		b[0] = byte(i)
@@ -323,8 +323,15 @@ func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent
 		}
 	}
 	cycles = gcCycles() - before
-	runtime.KeepAlive(keep)
-	return cycles, midPercent, h
+	return cycles, midPercent, h, keep
+}
+
+// heapGoalAndObjects reads the collector's heap goal and the heap's bytes
+// in objects.
+func heapGoalAndObjects() (goal, objects uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
 // A burst of growth is new long-lived state: while it lasts, the collector
@@ -333,13 +340,13 @@ func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent
 func TestHeapAheadHoldsTheCollectorBackDuringABurst(t *testing.T) {
 	opts := HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 4 << 20}
 	opts.BurstGCPercent = -1
-	plain, plainMid, h := burstCollections(t, opts)
+	plain, plainMid, h, _ := burstCollections(t, opts)
 	h.Stop()
 	if plainMid != 50 || h.Stats().GCHolds != 0 {
 		t.Fatalf("BurstGCPercent -1: GOGC %d during the burst, %d holds; want 50 and none", plainMid, h.Stats().GCHolds)
 	}
 	opts.BurstGCPercent = 400
-	held, heldMid, h := burstCollections(t, opts)
+	held, heldMid, h, keepHeld := burstCollections(t, opts)
 	t.Logf("collections during the last 32 MiB of a 48 MiB burst at GOGC 50: %d; with the collector held at 400: %d", plain, held)
 	if heldMid != 400 {
 		t.Errorf("GOGC halfway through the burst = %d, want 400", heldMid)
@@ -354,6 +361,13 @@ func TestHeapAheadHoldsTheCollectorBackDuringABurst(t *testing.T) {
 	if p := gcPercent(); p != 50 {
 		t.Errorf("GOGC = %d after the burst, want 50 back", p)
 	}
+	// GOGC came back after a collection, not before one: the heap is under
+	// the collector's goal, so no cycle starts with the whole burst to mark
+	// and every allocation charged an assist for it.
+	if goal, objects := heapGoalAndObjects(); goal < objects {
+		t.Errorf("heap goal %d MiB under the heap's %d MiB of objects once GOGC is back", goal>>20, objects>>20)
+	}
+	runtime.KeepAlive(keepHeld)
 	if n := h.Stats().GCHolds; n != 1 {
 		t.Errorf("holds = %d, want 1", n)
 	}
@@ -405,7 +419,7 @@ func TestHeapAheadGivesGOGCBackOnStopAndLeavesItOff(t *testing.T) {
 func TestHeapAheadHoldsTheCollectorOnlyForNewState(t *testing.T) {
 	var entries atomic.Int64
 	opts := HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 4 << 20, StateSize: entries.Load}
-	_, mid, h := burstCollections(t, opts)
+	_, mid, h, _ := burstCollections(t, opts)
 	h.Stop()
 	if mid != 50 || h.Stats().GCHolds != 0 {
 		t.Errorf("heap growth without new state: GOGC %d halfway, %d holds; want 50 and none", mid, h.Stats().GCHolds)
@@ -423,8 +437,59 @@ func TestHeapAheadHoldsTheCollectorOnlyForNewState(t *testing.T) {
 			}
 		}
 	}()
-	_, mid, h = burstCollections(t, opts)
+	_, mid, h, _ = burstCollections(t, opts)
 	if mid != 400 || h.Stats().GCHolds != 1 {
 		t.Errorf("heap growth with new state: GOGC %d halfway, %d holds; want 400 and 1", mid, h.Stats().GCHolds)
 	}
+}
+
+// assistSeconds is the CPU time goroutines have spent assisting the
+// collector (marking in place of their allocation).
+func assistSeconds() float64 {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64()
+}
+
+// When the burst ends and GOGC comes back, the burst's state has already
+// been marked off the allocating goroutines: the next allocations (the
+// event loop's next Hello) are not charged assists for marking all of it,
+// as they are when a cycle starts with the heap far over its goal.
+func TestHeapAheadReleasesTheCollectorWithoutAssists(t *testing.T) {
+	t.Cleanup(func() { debug.SetGCPercent(debug.SetGCPercent(50)) })
+	debug.SetGCPercent(50)
+	runtime.GC()
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, TrimAfter: -1, TrimBurst: 4 << 20})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	// State full of pointers, as protocol state is: marking it takes time.
+	var head *node
+	for i := range 1 << 20 {
+		head = &node{next: head}
+		if i%(1<<14) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor := time.Now().Add(2 * time.Second)
+	for (h.Stats().GCHolds == 0 || gcPercent() != 50) && time.Now().Before(waitFor) {
+		time.Sleep(time.Millisecond)
+	}
+	if h.Stats().GCHolds != 1 || gcPercent() != 50 {
+		t.Fatalf("holds %d, GOGC %d: the burst was not held and released", h.Stats().GCHolds, gcPercent())
+	}
+	a0 := assistSeconds()
+	var small []*node
+	for i := range 1 << 16 {
+		small = append(small, &node{value: [6]uint64{uint64(i)}})
+	}
+	runtime.GC() // the metric is brought up to date at the end of a cycle
+	assist := assistSeconds() - a0
+	t.Logf("assists charged to 64k small allocations after the release: %.2f ms", assist*1e3)
+	if assist > 0.002 {
+		t.Errorf("%.1f ms of assists charged to allocations after the burst, want the burst marked off them", assist*1e3)
+	}
+	runtime.KeepAlive(head)
+	runtime.KeepAlive(small)
 }
