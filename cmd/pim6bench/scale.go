@@ -616,6 +616,13 @@ func withScaleLab(bins scaleBins, config string, f func(*scaleEnv) error) error 
 	ferr := f(e)
 	// pim6d runs at log level warn: what it warned about (a slow event
 	// loop, late timers) explains a figure, so it goes to stderr.
+	if out := os.Getenv("PIM6BENCH_OUTPUT"); out != "" {
+		// Everything pim6d wrote (the collector's trace among it), appended.
+		if f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintf(f, "=== pim6d %s\n%s", strings.Join(bins.flags, " "), e.d.Output())
+			f.Close()
+		}
+	}
 	for _, line := range strings.Split(e.d.Output(), "\n") {
 		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
 			fmt.Fprintln(os.Stderr, "pim6d:", line)
