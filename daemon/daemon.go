@@ -76,14 +76,17 @@ type stateCounter interface{ StateEntries() int }
 // daemon is the state Run owns; only the event-loop goroutine touches it,
 // except calls, which other goroutines use to run closures on the loop.
 type daemon struct {
-	opts  Options
-	log   *slog.Logger
-	clk   clock.Clock
-	st    stack.Stack
-	cfg   *config.Config
-	core  Core
-	calls chan func()
-	done  chan struct{} // closed when the event loop has stopped
+	opts Options
+	log  *slog.Logger
+	clk  clock.Clock
+	st   stack.Stack
+	cfg  *config.Config
+	core Core
+	// counter is core, when it counts its state and Options.StateEntries
+	// wants the count; nil otherwise.
+	counter stateCounter
+	calls   chan func()
+	done    chan struct{} // closed when the event loop has stopped
 }
 
 // Run runs pim6d until ctx is done, then shuts down: core closed, stack
@@ -143,6 +146,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 		if err != nil {
 			return fmt.Errorf("start router: %w", err)
 		}
+		if sc, ok := d.core.(stateCounter); ok && opts.StateEntries != nil {
+			d.counter = sc
+		}
 	}
 	d.log.Info("pim6d running", "pid", os.Getpid(), "control_socket", d.cfg.ControlSocket)
 	d.loop(ctx)
@@ -168,8 +174,8 @@ func (d *daemon) loop(ctx context.Context) {
 	for {
 		var due time.Time
 		if d.core != nil {
-			if sc, ok := d.core.(stateCounter); ok && d.opts.StateEntries != nil {
-				d.opts.StateEntries.Store(int64(sc.StateEntries()))
+			if d.counter != nil {
+				d.opts.StateEntries.Store(int64(d.counter.StateEntries()))
 			}
 			next := d.core.NextDeadline()
 			switch {

@@ -143,10 +143,13 @@ func TestHeapAheadLeavesSmallBurstsAlone(t *testing.T) {
 }
 
 // heapFree is the heap's free memory still mapped (not returned to the OS).
-func heapFree() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+func heapFree() uint64 { return readMetric("/memory/classes/heap/free:bytes").Uint64() }
+
+// readMetric reads one runtime metric.
+func readMetric(name string) metrics.Value {
+	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
-	return s[0].Value.Uint64()
+	return s[0].Value
 }
 
 // After a large burst of growth ends, the collector's headroom goes back to
@@ -288,11 +291,7 @@ func TestHeapAheadFillsHolesOnlyAsFarAsTheHeapGaveMemoryBack(t *testing.T) {
 }
 
 // gcCycles is how many collections have run.
-func gcCycles() uint64 {
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
+func gcCycles() uint64 { return readMetric("/gc/cycles/total:gc-cycles").Uint64() }
 
 // burstCollections grows the heap by 48 MiB under a HeapAhead with opts
 // (GOGC 50, as in pim6d), and returns the collections the last 32 MiB of the
@@ -329,9 +328,7 @@ func burstCollections(t *testing.T, opts HeapOptions) (cycles uint64, midPercent
 // heapGoalAndObjects reads the collector's heap goal and the heap's bytes
 // in objects.
 func heapGoalAndObjects() (goal, objects uint64) {
-	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64(), s[1].Value.Uint64()
+	return readMetric("/gc/heap/goal:bytes").Uint64(), readMetric("/memory/classes/heap/objects:bytes").Uint64()
 }
 
 // A burst of growth is new long-lived state: while it lasts, the collector
@@ -445,11 +442,7 @@ func TestHeapAheadHoldsTheCollectorOnlyForNewState(t *testing.T) {
 
 // assistSeconds is the CPU time goroutines have spent assisting the
 // collector (marking in place of their allocation).
-func assistSeconds() float64 {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"}}
-	metrics.Read(s)
-	return s[0].Value.Float64()
-}
+func assistSeconds() float64 { return readMetric("/cpu/classes/gc/mark/assist:cpu-seconds").Float64() }
 
 // When the burst ends and GOGC comes back, the burst's state has already
 // been marked off the allocating goroutines: the next allocations (the
