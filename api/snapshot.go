@@ -67,6 +67,10 @@ type Summary struct {
 	Groups  int `json:"groups"`  // MLD listener states: (interface, group) pairs
 	Sources int `json:"sources"` // MLD source records, over all of them
 	Routes  int `json:"routes"`  // PIM routing entries, (*,G) and (S,G) (an (S,G)'s (S,G,rpt) state is part of it)
+	// Installed counts the forwarding routes pim6d has in the routing
+	// table. pim6d's table writer (--fib-writer) installs them a moment
+	// after the protocol state that decides them.
+	Installed int `json:"installed"`
 }
 
 // Interface flags, in the order KAME's pim6stat printed them.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 
 	"github.com/pim6d/pim6d/stack"
 )
@@ -39,11 +40,20 @@ func (k Key) String() string {
 // of an entry: the MFIB keeps no map of its own (at 100,000 entries a key map
 // would cost more memory and time than the table's host index itself); a
 // route is the MFIB's when its Protocol is Protocol.
+//
+// By default Set and Delete write the table before they return. With
+// WithWriter they check the entry, queue the write and return; Commit hands
+// what was queued to a goroutine of the MFIB's own, which writes the table in
+// the same order (see writer.go).
 type MFIB struct {
 	table *stack.Table
-	n     int // entries installed
+	n     atomic.Int64 // entries installed (written by whoever writes the table)
 	base  []stack.Route
+	w     *writer // nil: Set and Delete write the table themselves
 }
+
+// Option changes how New builds an MFIB.
+type Option func(*MFIB)
 
 // DefaultSSMRanges are the RFC 4607 §1 SSM ranges ff3x::/32, one per scope.
 func DefaultSSMRanges() []netip.Prefix {
@@ -58,7 +68,7 @@ func DefaultSSMRanges() []netip.Prefix {
 
 // New installs the base routes (ff00::/8 signals, the SSM ranges drop) and
 // returns an MFIB with no entries.
-func New(t *stack.Table, ssmRanges []netip.Prefix) (*MFIB, error) {
+func New(t *stack.Table, ssmRanges []netip.Prefix, opts ...Option) (*MFIB, error) {
 	m := &MFIB{table: t}
 	anySrc := netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	m.base = append(m.base, stack.Route{Dst: netip.MustParsePrefix("ff00::/8"), Src: anySrc, Kind: stack.KindSignal, Protocol: Protocol})
@@ -69,6 +79,9 @@ func New(t *stack.Table, ssmRanges []netip.Prefix) (*MFIB, error) {
 		if err := t.Insert(r); err != nil {
 			return nil, fmt.Errorf("mfib: base route %v: %w", r.Dst, err)
 		}
+	}
+	for _, o := range opts {
+		o(m)
 	}
 	return m, nil
 }
@@ -81,10 +94,15 @@ func routeKey(k Key) (dst, src netip.Prefix) {
 	return dst, netip.PrefixFrom(k.Source, 128)
 }
 
-// Set installs or updates an entry. An unchanged entry does not touch the table.
+// Set installs or updates an entry. An unchanged entry does not touch the
+// table. A bad entry is refused with an error here, also with a writer: what
+// the writer is given cannot fail.
 func (m *MFIB) Set(e Entry) error {
 	if !e.Group.Is6() || !e.Group.IsMulticast() {
 		return fmt.Errorf("mfib: group %v is not an IPv6 multicast address", e.Group)
+	}
+	if e.Source.IsValid() && !e.Source.Is6() {
+		return fmt.Errorf("mfib: source %v is not an IPv6 address", e.Source)
 	}
 	e.Group = e.Group.WithZone("")
 	if e.Source.IsValid() {
@@ -95,8 +113,19 @@ func (m *MFIB) Set(e Entry) error {
 	if !strictlyIncreasing(e.OIFs) {
 		e.OIFs = slices.Compact(slices.Sorted(slices.Values(e.OIFs)))
 	}
-	k := Key{e.Source, e.Group}
-	dst, src := routeKey(k)
+	if m.w != nil {
+		m.w.set(e)
+		return nil
+	}
+	if err := m.write(e); err != nil {
+		return fmt.Errorf("mfib: %v: %w", Key{e.Source, e.Group}, err)
+	}
+	return nil
+}
+
+// write puts a checked entry into the table.
+func (m *MFIB) write(e Entry) error {
+	dst, src := routeKey(Key{e.Source, e.Group})
 	// The table copies OIFs: e's slice stays the caller's.
 	r := stack.Route{Dst: dst, Src: src, Kind: stack.KindMulticast, Protocol: Protocol, IIF: e.IIF, OIFs: e.OIFs, Flags: e.Flags}
 	ours := false
@@ -105,10 +134,10 @@ func (m *MFIB) Set(e Entry) error {
 		return ours && old.IIF == e.IIF && old.Flags == e.Flags && slices.Equal(old.OIFs, e.OIFs)
 	})
 	if err != nil {
-		return fmt.Errorf("mfib: %v: %w", k, err)
+		return err
 	}
 	if !ours {
-		m.n++
+		m.n.Add(1)
 	}
 	return nil
 }
@@ -133,15 +162,25 @@ func lookupRoute(t *stack.Table, dst, src netip.Prefix) (*stack.Route, bool) {
 
 // Delete removes an entry; packets then fall back to the base routes.
 func (m *MFIB) Delete(k Key) {
+	if m.w != nil {
+		m.w.delete(k)
+		return
+	}
+	m.remove(k)
+}
+
+func (m *MFIB) remove(k Key) {
 	dst, src := routeKey(k)
 	if _, ours := m.get(dst, src); !ours {
 		return
 	}
-	m.table.Delete(dst, src, 0)
-	m.n--
+	if m.table.Delete(dst, src, 0) {
+		m.n.Add(-1)
+	}
 }
 
 // Get returns an entry, as installed in the table, and its route counters.
+// With a writer, what was set but not yet written is not there: Sync first.
 func (m *MFIB) Get(k Key) (Entry, *stack.RouteStats, bool) {
 	dst, src := routeKey(k)
 	r, ours := m.get(dst, src)
@@ -158,12 +197,13 @@ func Lookup(t *stack.Table, k Key) (*stack.Route, bool) {
 	return lookupRoute(t, dst, src)
 }
 
-// Len returns the number of entries.
-func (m *MFIB) Len() int { return m.n }
+// Len returns the number of entries installed in the table, from any
+// goroutine. With a writer, it counts what the writer has written so far.
+func (m *MFIB) Len() int { return int(m.n.Load()) }
 
 // Keys returns the entries' keys.
 func (m *MFIB) Keys() []Key {
-	ks := make([]Key, 0, m.n)
+	ks := make([]Key, 0, m.Len())
 	m.table.Walk(func(r *stack.Route) bool {
 		if r.Protocol == Protocol && r.Kind == stack.KindMulticast && r.Dst.Bits() == 128 {
 			k := Key{Source: r.Src.Addr(), Group: r.Dst.Addr()}
@@ -174,8 +214,13 @@ func (m *MFIB) Keys() []Key {
 	return ks
 }
 
-// Close removes every route mfib installed.
+// Close removes every route mfib installed; with a writer, once the writer
+// has written all that was queued, and then the writer stops.
 func (m *MFIB) Close() {
+	if m.w != nil {
+		m.w.stop()
+		m.w = nil
+	}
 	for _, k := range m.Keys() {
 		m.Delete(k)
 	}

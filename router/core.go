@@ -61,12 +61,22 @@ type coreIface struct {
 // CoreOption changes how NewCore builds a Core.
 type CoreOption func(*coreOptions)
 
-type coreOptions struct{ rand *mrand.Rand }
+type coreOptions struct {
+	rand      *mrand.Rand
+	fibWriter bool
+}
 
 // WithRand makes the Core draw its randomness (PIM Generation IDs, jittered
 // delays) from r, so that a simulation can be replayed exactly. By default it
 // is seeded from crypto/rand.
 func WithRand(r *mrand.Rand) CoreOption { return func(o *coreOptions) { o.rand = r } }
+
+// WithFIBWriter makes the forwarding routes be written to the table by a
+// goroutine of the mfib's own (mfib.WithWriter), so that a burst of joins
+// costs the event loop only the protocol work: the table catches up on the
+// other core, in the same order. Simulations leave it off: then a route is
+// in the table when HandleEvent returns.
+func WithFIBWriter() CoreOption { return func(o *coreOptions) { o.fibWriter = true } }
 
 // NewCore starts the router on the stack's current links.
 func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger, opts ...CoreOption) (*Core, error) {
@@ -104,7 +114,11 @@ func NewCore(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger
 		return nil, err
 	}
 	c.pim = p
-	c.mfib, err = mfib.New(st.Table(), cfg.SSMRange)
+	var mopts []mfib.Option
+	if o.fibWriter {
+		mopts = append(mopts, mfib.WithWriter(c.log))
+	}
+	c.mfib, err = mfib.New(st.Table(), cfg.SSMRange, mopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -396,6 +410,7 @@ func (c *Core) flush(now time.Time) {
 	for _, ch := range changes {
 		c.install(ch)
 	}
+	c.mfib.Commit()
 	c.pim.Recycle(sends, changes)
 }
 

@@ -68,6 +68,7 @@ type coreRunner struct {
 	cfg  *config.Config
 	core *Core // nil while the router is down
 	ifs  map[string]int
+	opts []CoreOption // NewCore's options, besides the lab's randomness
 }
 
 func (r *coreRunner) HandleEvent(now time.Time, ev any) {
@@ -167,7 +168,7 @@ func (l *lab) logger(name string) *slog.Logger {
 // startCore starts (or restarts) the router's Core.
 func (l *lab) startCore(r *coreRunner) {
 	l.t.Helper()
-	c, err := NewCore(l.now(), r.node, r.cfg, l.logger(r.name), WithRand(l.nextRand(r.name)))
+	c, err := NewCore(l.now(), r.node, r.cfg, l.logger(r.name), append([]CoreOption{WithRand(l.nextRand(r.name))}, r.opts...)...)
 	if err != nil {
 		l.t.Fatalf("NewCore(%s): %v", r.name, err)
 	}

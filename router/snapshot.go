@@ -414,7 +414,7 @@ func orderFlags(flags, order []string) []string {
 
 // summary counts the state: a few counter reads.
 func (c *Core) summary() api.Summary {
-	s := api.Summary{Routes: c.pim.RouteCount()}
+	s := api.Summary{Routes: c.pim.RouteCount(), Installed: c.mfib.Len()}
 	for _, ifc := range c.ifs {
 		if ifc.querier != nil {
 			s.Groups += ifc.querier.GroupCount()

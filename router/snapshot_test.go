@@ -96,9 +96,15 @@ func TestSnapshotSummaryCountsTheStateWithoutCopyingIt(t *testing.T) {
 	for _, g := range full.Groups {
 		sources += len(g.Sources)
 	}
-	want := api.Summary{Groups: len(full.Groups), Sources: sources, Routes: len(full.Routes)}
-	if want != (api.Summary{Groups: 2, Sources: 3, Routes: 3}) {
-		t.Fatalf("full snapshot lists %+v, want 2 groups, 3 sources, 3 routes", want)
+	installed := 0
+	for _, rt := range full.Routes {
+		if slices.Contains(rt.Flags, api.RouteCache) {
+			installed++
+		}
+	}
+	want := api.Summary{Groups: len(full.Groups), Sources: sources, Routes: len(full.Routes), Installed: installed}
+	if want != (api.Summary{Groups: 2, Sources: 3, Routes: 3, Installed: 3}) {
+		t.Fatalf("full snapshot lists %+v, want 2 groups, 3 sources, 3 routes, all 3 in the table", want)
 	}
 	if full.Summary != want {
 		t.Errorf("full snapshot's summary = %+v, want %+v", full.Summary, want)

@@ -167,7 +167,7 @@ func Sample() *api.Snapshot {
 			{ID: 21, Name: "pim hello eth0", Expires: 15},
 			{ID: 19, Name: "mld source ff3e::4321:1234 2001:db8:1000::10 eth1", Expires: 254},
 		},
-		Summary: api.Summary{Groups: 3, Sources: 2, Routes: 4},
+		Summary: api.Summary{Groups: 3, Sources: 2, Routes: 4, Installed: 3},
 	}
 }
 

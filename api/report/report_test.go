@@ -124,7 +124,7 @@ func TestReportLines(t *testing.T) {
 		{"summary counts", apitest.Sample(), []api.Section{api.SectionSummary}, []string{
 			"--------------------State Summary-----------------------",
 			"MLD groups: 3, sources: 2",
-			"Routing entries: 4",
+			"Routing entries: 4, forwarding routes in the table: 3",
 		}},
 		{"route totals", apitest.Sample(), []api.Section{api.SectionRoutes}, []string{
 			"Number of Groups: 2",

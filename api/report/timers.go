@@ -26,5 +26,5 @@ func (r *renderer) timers() {
 func (r *renderer) summary() {
 	r.printf("--------------------State Summary-----------------------\n")
 	r.printf("MLD groups: %d, sources: %d\n", r.s.Summary.Groups, r.s.Summary.Sources)
-	r.printf("Routing entries: %d\n", r.s.Summary.Routes)
+	r.printf("Routing entries: %d, forwarding routes in the table: %d\n", r.s.Summary.Routes, r.s.Summary.Installed)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -355,11 +356,12 @@ func mldCount(s *api.Snapshot) int {
 	return n
 }
 
-// routeCount counts the (S,G) routes of the run's groups.
+// routeCount counts the (S,G) routes of the run's groups that are in the
+// forwarding table.
 func routeCount(s *api.Snapshot) int {
 	n := 0
 	for _, r := range s.Routes {
-		if r.Kind == api.KindSG && strings.HasPrefix(r.Group, "ff3e:") {
+		if r.Kind == api.KindSG && strings.HasPrefix(r.Group, "ff3e:") && slices.Contains(r.Flags, api.RouteCache) {
 			n++
 		}
 	}
@@ -405,7 +407,7 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	if err != nil {
 		return r, err
 	}
-	done, got, err := e.waitIntake(n, func(s api.Summary) int { return s.Sources }, mldCount, timeout, api.SectionGroups)
+	done, got, err := e.waitIntake(n, func(s api.Summary) int { return min(s.Sources, s.Installed) }, mldCount, timeout, api.SectionGroups)
 	r.got, r.elapsed = got, done.Sub(start)
 	r.rssAfter = e.rssBytes()
 	r.drops = e.mldSocketDrops() - drops0
@@ -507,7 +509,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.msgs, r.sendFail = nb.joinAll(n, perMsg, upstream)
 	r.sent = r.msgs
 	r.sendTime = time.Since(start)
-	done, got, err := e.waitIntake(n, func(s api.Summary) int { return s.Routes }, routeCount, timeout, api.SectionRoutes)
+	done, got, err := e.waitIntake(n, func(s api.Summary) int { return min(s.Routes, s.Installed) }, routeCount, timeout, api.SectionRoutes)
 	r.got, r.elapsed = got, done.Sub(start)
 	r.rssAfter = e.rssBytes()
 	r.drops = e.pimSocketDrops() - drops0

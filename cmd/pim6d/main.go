@@ -41,6 +41,7 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "check the configuration against this system's interfaces and exit")
 	fwdPriority := fs.Int("forwarder-priority", 0, "run the forwarder's threads under SCHED_FIFO with this priority (1-99; 0: normal scheduling)")
 	heapAhead := fs.Bool("prefault-heap", true, "while the heap grows fast, fault in its next pages off the event loop, and return the collector's headroom to the OS after the burst")
+	fibWriter := fs.Bool("fib-writer", true, "write the forwarding routes to the table on a goroutine of their own, off the event loop")
 	burstGC := fs.Int("burst-gogc", 400, "GOGC while the heap grows in a burst (an intake of joins); -1 leaves the collector alone (needs --prefault-heap)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -108,7 +109,11 @@ func run(args []string) int {
 		StateEntries: &stateEntries,
 		Reload:       reloads(ctx),
 		NewCore: func(now time.Time, st stack.Stack, cfg *config.Config, log *slog.Logger) (daemon.Core, error) {
-			return router.NewCore(now, st, cfg, log)
+			var opts []router.CoreOption
+			if *fibWriter {
+				opts = append(opts, router.WithFIBWriter())
+			}
+			return router.NewCore(now, st, cfg, log, opts...)
 		},
 	})
 	if err != nil {
