@@ -162,6 +162,9 @@ func lookupRoute(t *stack.Table, dst, src netip.Prefix) (*stack.Route, bool) {
 
 // Delete removes an entry; packets then fall back to the base routes.
 func (m *MFIB) Delete(k Key) {
+	if !k.Group.Is6() || !k.Group.IsMulticast() {
+		return // Set installs no such entry
+	}
 	if m.w != nil {
 		m.w.delete(k)
 		return

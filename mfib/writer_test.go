@@ -120,9 +120,12 @@ func TestWriterRefusesBadEntriesInSet(t *testing.T) {
 			t.Errorf("Set(%v, %v) accepted", e.Source, e.Group)
 		}
 	}
+	m.Set(Entry{Source: src, Group: ssmG, IIF: 1, OIFs: []int{2}})
+	m.Delete(Key{Source: src})                                    // no group
+	m.Delete(Key{Source: src, Group: netip.MustParseAddr("::1")}) // not multicast
 	m.Sync()
-	if m.Len() != 0 || m.WriteErrors() != 0 {
-		t.Errorf("Len %d, WriteErrors %d after refused entries; want 0 and 0", m.Len(), m.WriteErrors())
+	if m.Len() != 1 || m.WriteErrors() != 0 {
+		t.Errorf("Len %d, WriteErrors %d after refused entries and deletes of keys that cannot be entries; want 1 and 0", m.Len(), m.WriteErrors())
 	}
 }
 
