@@ -9,4 +9,8 @@
 //
 // Entries exist because the control plane says so, before any data arrives;
 // nothing here is created by data.
+//
+// With WithWriter (pim6d's default), the table writes run on a goroutine of
+// the MFIB's own, in the order the event loop asked for them, so that a burst
+// of joins does not wait on the table (writer.go).
 package mfib
