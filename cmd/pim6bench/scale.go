@@ -161,21 +161,52 @@ func (e *scaleEnv) rssBytes() int64 {
 
 // cpuTicks is pim6d's user+system CPU time in clock ticks (1/100 s).
 func (e *scaleEnv) cpuTicks() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.d.Pid()))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+1:]
-	}
-	f := strings.Fields(s) // f[0] is field 3 (state)
+	f := e.stat()
 	if len(f) < 13 {
 		return 0
 	}
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return u + st
+}
+
+// minorFaults is how many page faults pim6d has taken that needed no I/O:
+// on these VMs, 12-15 µs each for a 4 KiB page.
+func (e *scaleEnv) minorFaults() int64 {
+	f := e.stat()
+	if len(f) < 8 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[7], 10, 64)
+	return n
+}
+
+// stat is /proc/PID/stat for pim6d from its third field (state) on.
+func (e *scaleEnv) stat() []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.d.Pid()))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.Fields(s)
+}
+
+// hugeBytes is pim6d's memory in transparent huge pages.
+func (e *scaleEnv) hugeBytes() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", e.d.Pid()))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "AnonHugePages:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // liveHeap is the heap marked live by pim6d's last garbage collection
@@ -279,6 +310,12 @@ type intake struct {
 	heap1     int64         // live heap at the last GC before the first snapshot after
 	drops     int64         // socket drops on the router during the run
 	cpu       time.Duration // pim6d's CPU time from start to done
+	faults    int64         // pim6d's minor page faults from start to quiet
+	huge      int64         // pim6d's memory in huge pages at quiet
+}
+
+func (r intake) faultsCell() string {
+	return fmt.Sprintf("%d (%.0f MiB)", r.faults, float64(r.huge)/(1<<20))
 }
 
 func (r intake) rate() float64 { return float64(r.got) / r.elapsed.Seconds() }
@@ -375,7 +412,11 @@ func (e *scaleEnv) perfRecord() func() {
 	if out == "" {
 		return func() {}
 	}
-	cmd := exec.Command("perf", "record", "-F", "2000", "-g", "-p", strconv.Itoa(e.d.Pid()), "-o", out)
+	args := []string{"-F", "2000", "-g"}
+	if a := os.Getenv("PIM6BENCH_PERF_ARGS"); a != "" {
+		args = strings.Fields(a) // e.g. "-e page-faults -c 1 -d -g": where the faults are
+	}
+	cmd := exec.Command("perf", append(append([]string{"record"}, args...), "-p", strconv.Itoa(e.d.Pid()), "-o", out)...)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
 		return func() {}
@@ -397,10 +438,14 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	r.rssBefore = e.rssBytes()
 	r.heap0, _ = e.liveHeap()
 	drops0 := e.mldSocketDrops()
-	var cpu1 int64
-	e.onQuiet = func() { r.heap1, _ = e.liveHeap(); cpu1 = e.cpuTicks(); r.rssQuiet = e.rssBytes() }
+	var cpu1, faults1 int64
+	e.onQuiet = func() {
+		r.heap1, _ = e.liveHeap()
+		cpu1, faults1 = e.cpuTicks(), e.minorFaults()
+		r.rssQuiet, r.huge = e.rssBytes(), e.hugeBytes()
+	}
 	e.stopPerf = e.perfRecord()
-	cpu0 := e.cpuTicks()
+	cpu0, faults0 := e.cpuTicks(), e.minorFaults()
 	start := time.Now()
 	fail, err := sendRaw(e.host, "eth0", pkts)
 	r.sendTime, r.sendFail = time.Since(start), fail
@@ -412,6 +457,7 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	r.rssAfter = e.rssBytes()
 	r.drops = e.mldSocketDrops() - drops0
 	r.cpu = time.Duration(cpu1-cpu0) * tick // until quiet, without the snapshots
+	r.faults = faults1 - faults0
 	return r, err
 }
 
@@ -501,10 +547,14 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.rssBefore = e.rssBytes()
 	r.heap0, _ = e.liveHeap()
 	drops0 := e.pimSocketDrops()
-	var cpu1 int64
-	e.onQuiet = func() { r.heap1, _ = e.liveHeap(); cpu1 = e.cpuTicks(); r.rssQuiet = e.rssBytes() }
+	var cpu1, faults1 int64
+	e.onQuiet = func() {
+		r.heap1, _ = e.liveHeap()
+		cpu1, faults1 = e.cpuTicks(), e.minorFaults()
+		r.rssQuiet, r.huge = e.rssBytes(), e.hugeBytes()
+	}
 	e.stopPerf = e.perfRecord()
-	cpu0 := e.cpuTicks()
+	cpu0, faults0 := e.cpuTicks(), e.minorFaults()
 	start := time.Now()
 	r.msgs, r.sendFail = nb.joinAll(n, perMsg, upstream)
 	r.sent = r.msgs
@@ -514,6 +564,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.rssAfter = e.rssBytes()
 	r.drops = e.pimSocketDrops() - drops0
 	r.cpu = time.Duration(cpu1-cpu0) * tick // until quiet, without the snapshots
+	r.faults = faults1 - faults0
 	if err != nil || !align {
 		return r, err
 	}
@@ -644,8 +695,8 @@ func mldscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("MLDv2 reports of %d records (one source each), unpaced, host -> pim6d over a veth; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| pim6d flags | N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| pim6d flags | N (S,G) | reports | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | pim6d page faults (huge pages at quiet) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | send time | send errors | pim6d MLD socket drops |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var r intake
 	return f.eachRun("mldscale", "", func(e *scaleEnv, n int) (int, error) {
 		var err error
@@ -658,9 +709,9 @@ func mldscale(args []string) error {
 }
 
 func printIntake(r intake) {
-	fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %.3f s | %d | %d |\n",
+	fmt.Printf("| %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %s | %.0f / %.0f | %.0f | %.3f s | %d | %d |\n",
 		r.n, r.sent, r.got, r.n, lostMark(r), r.elapsed.Seconds(), r.rate(),
-		float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.sendTime.Seconds(), r.sendFail, r.drops)
+		float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.faultsCell(), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.sendTime.Seconds(), r.sendFail, r.drops)
 }
 
 func timeoutMark(missing bool) string {
@@ -684,8 +735,8 @@ func pimscale(args []string) error {
 	}
 	defer f.cleanup()
 	fmt.Printf("Join/Prunes of %d groups (one joined source each), unpaced, test neighbour -> pim6d over a veth; pim6d configured with hello_period 1s; joins start 200 ms and a snapshot request 5 ms before a Hello is due; %d runs per N.\n\n", f.per, f.runs)
-	fmt.Println("| pim6d flags | N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | worst Hello delay: intake / dumps | snapshot via api (JSON) | pim6stat -j time (bytes) |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| pim6d flags | N (S,G) | J/P msgs | all present | time to all | rate (S,G)/s | pim6d CPU µs/(S,G) | pim6d page faults (huge pages at quiet) | RSS delta at quiet / after snapshot B/(S,G) | live heap delta B/(S,G) | pim6d PIM socket drops | Hello period | worst Hello delay: intake / dumps | snapshot via api (JSON) | pim6stat -j time (bytes) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var r pimResult
 	return f.eachRun("pimscale", helloPeriodConfig, func(e *scaleEnv, n int) (int, error) {
 		var err error
@@ -696,9 +747,9 @@ func pimscale(args []string) error {
 		for _, d := range r.snapTimes {
 			snaps = append(snaps, fmt.Sprintf("%.3f", d.Seconds()))
 		}
-		fmt.Printf("| %s | %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
+		fmt.Printf("| %s | %d | %d | %d/%d%s | %.3f s | %.0f | %.1f | %s | %.0f / %.0f | %.0f | %d | %.0f s | %+.3f / %+.3f s%s | %.3f s | %s s (%d) |\n",
 			label, r.n, r.msgs, r.got, r.n, lostMark(r.intake), r.elapsed.Seconds(), r.rate(),
-			float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.drops,
+			float64(r.cpu.Microseconds())/float64(max(r.got, 1)), r.faultsCell(), r.quietBytesPerSG(), r.bytesPerSG(), r.heapPerSG(), r.drops,
 			r.helloPeriod.Seconds(), r.lateIntake.Seconds(), r.lateSnapshot.Seconds(), timeoutMark(r.helloTimeout), r.snapAPI.Seconds(),
 			strings.Join(snaps, ", "), r.snapBytes)
 	})

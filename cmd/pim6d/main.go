@@ -42,6 +42,7 @@ func run(args []string) int {
 	fwdPriority := fs.Int("forwarder-priority", 0, "run the forwarder's threads under SCHED_FIFO with this priority (1-99; 0: normal scheduling)")
 	heapAhead := fs.Bool("prefault-heap", true, "while the heap grows fast, fault in its next pages off the event loop, and return the collector's headroom to the OS after the burst")
 	fibWriter := fs.Bool("fib-writer", true, "write the forwarding routes to the table on a goroutine of their own, off the event loop")
+	hugePages := fs.Bool("heap-hugepages", true, "while the heap grows in a burst, advise the memory it grows into for transparent huge pages (when the system's THP setting is \"madvise\"; needs --prefault-heap)")
 	burstGC := fs.Int("burst-gogc", 400, "GOGC while the heap grows in a burst (an intake of joins); -1 leaves the collector alone (needs --prefault-heap)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -87,14 +88,18 @@ func run(args []string) int {
 		// A page fault costs 13-17 µs on the VMs pim6d is measured on; taken
 		// ahead, off the event loop, a third of that and none of it on the
 		// loop (docs/bench/scale.md).
-		h, err := prefault.StartHeapAhead(prefault.HeapOptions{BurstGCPercent: *burstGC, StateSize: stateEntries.Load})
+		opts := prefault.HeapOptions{BurstGCPercent: *burstGC, StateSize: stateEntries.Load}
+		if !*hugePages {
+			opts.HugeBurst = -1
+		}
+		h, err := prefault.StartHeapAhead(opts)
 		if err != nil {
 			log.Info("heap prefault off", "err", err)
 		} else {
 			defer func() {
 				h.Stop()
 				st := h.Stats()
-				log.Debug("heap prefault", "rounds", st.Rounds, "pages", st.Populated, "trims", st.Trims, "gc_holds", st.GCHolds)
+				log.Debug("heap prefault", "rounds", st.Rounds, "pages", st.Populated, "trims", st.Trims, "gc_holds", st.GCHolds, "huge_bursts", st.HugeBursts)
 			}()
 		}
 	}

@@ -3,10 +3,13 @@
 package prefault
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -485,4 +488,225 @@ func TestHeapAheadReleasesTheCollectorWithoutAssists(t *testing.T) {
 	}
 	runtime.KeepAlive(head)
 	runtime.KeepAlive(small)
+}
+
+// anonHugeKiB is this process's memory in transparent huge pages.
+func anonHugeKiB(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/smaps_rollup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "AnonHugePages:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("smaps_rollup: %q: %v", l, err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no AnonHugePages in /proc/self/smaps_rollup")
+	return 0
+}
+
+// hugePagesOnAdviceOrSkip skips a test that needs the kernel to give
+// transparent huge pages where they are asked for.
+func hugePagesOnAdviceOrSkip(t *testing.T) {
+	if !hugePagesOnAdvice() {
+		b, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+		t.Skipf("transparent huge pages are not given on advice here (%q)", strings.TrimSpace(string(b)))
+	}
+}
+
+// anonHugeBytes is this process's memory in transparent huge pages.
+func anonHugeBytes(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/smaps_rollup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "AnonHugePages:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("smaps_rollup: %q: %v", l, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no AnonHugePages in /proc/self/smaps_rollup")
+	return 0
+}
+
+// A burst's growth gets huge pages: the allocating thread takes one fault
+// per 2 MiB instead of one per 4 KiB, with no populating ahead at all
+// (MinBurst out of reach), because HeapAhead advised the space the heap
+// grows into, which it had the runtime map at its start.
+func TestHeapAheadGivesABurstHugePages(t *testing.T) {
+	hugePagesOnAdviceOrSkip(t)
+	grow := func(hugeBurst int) (faults, huge int64, keep [][]byte) {
+		debug.FreeOSMemory()
+		h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, Idle: time.Millisecond, HugeBurst: hugeBurst})
+		if err != nil {
+			t.Skipf("heap prefault unavailable here: %v", err)
+		}
+		defer h.Stop()
+		huge0 := anonHugeBytes(t)
+		keep, faults = growHeap(t, 32)
+		return faults, anonHugeBytes(t) - huge0, keep
+	}
+	without, _, keep1 := grow(-1)
+	with, huge, keep2 := grow(0)
+	t.Logf("page faults taken by the allocating thread for 32 MiB: %d without huge pages, %d with (%d MiB more in huge pages)", without, with, huge>>20)
+	if heapPages := int64(32 << 20 / pageSize); without < heapPages/2 {
+		t.Fatalf("only %d faults for 32 MiB of fresh heap without huge pages: the test measures nothing", without)
+	}
+	if with > without/4 && !raceEnabled {
+		t.Errorf("%d page faults with huge pages, want at most a quarter of the %d without", with, without)
+	}
+	if huge < 16<<20 {
+		t.Errorf("the heap's growth of 32 MiB added %d KiB of huge pages, want at least 16 MiB", huge>>10)
+	}
+	runtime.KeepAlive(keep1)
+	runtime.KeepAlive(keep2)
+}
+
+// heapVMAFlags counts the Go heap's read-write mappings advised for huge
+// pages ("hg" in VmFlags) and advised against them ("nh").
+func heapVMAFlags(t *testing.T) (hg, nh int) {
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arena := uintptr(unsafe.Pointer(heapProbe)) &^ (arenaBytes - 1)
+	low, high := arena-min(arena, heapSpan), arena+heapSpan
+	inHeap := false
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			lo, hi, _ := strings.Cut(f[0], "-")
+			start, _ := strconv.ParseUint(lo, 16, 64)
+			end, _ := strconv.ParseUint(hi, 16, 64)
+			inHeap = strings.HasPrefix(f[1], "rw") && uintptr(start) >= low && uintptr(end) <= high && len(f) == 5
+			continue
+		}
+		if !inHeap || len(f) == 0 || f[0] != "VmFlags:" {
+			continue
+		}
+		if slices.Contains(f[1:], "hg") {
+			hg++
+		}
+		if slices.Contains(f[1:], "nh") {
+			nh++
+		}
+	}
+	return hg, nh
+}
+
+// The advice lasts as long as the burst: afterwards no heap mapping is
+// left advised for huge pages, so khugepaged never gathers pages the
+// scavenger gave back into huge pages the runtime believes are returned.
+func TestHeapAheadWithdrawsTheHugePageAdviceAfterABurst(t *testing.T) {
+	hugePagesOnAdviceOrSkip(t)
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, Idle: time.Millisecond, TrimAfter: -1})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	var keep [][]byte
+	hgDuring := 0
+	for i := range 256 { // 16 MiB, 256 KiB a millisecond
+		b := make([]byte, 64<<10)
+		for j := 0; j < len(b); j += pageSize {
+			b[j] = 1
+		}
+		keep = append(keep, b)
+		if i%4 == 3 {
+			time.Sleep(time.Millisecond)
+		}
+		if i == 200 {
+			hgDuring, _ = heapVMAFlags(t)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	hg, nh := heapVMAFlags(t)
+	t.Logf("heap mappings advised for huge pages: %d during the burst, %d after it (%d advised against)", hgDuring, hg, nh)
+	if hgDuring == 0 {
+		t.Errorf("no heap mapping advised for huge pages during a 16 MiB burst")
+	}
+	if hg != 0 {
+		t.Errorf("%d heap mappings still advised for huge pages after the burst", hg)
+	}
+	runtime.KeepAlive(keep)
+}
+
+// heapResidentBeyondGo is how much of the heap mappings is resident beyond
+// what the runtime counts as mapped (objects, unused parts of spans, free
+// memory it has not returned, stacks).
+func heapResidentBeyondGo(t *testing.T) int64 {
+	var h HeapAhead
+	h.vec = make([]byte, 1024)
+	if err := h.readMaps(); err != nil {
+		t.Fatal(err)
+	}
+	resident := int64(0)
+	for _, m := range h.maps {
+		for a := m.start; a < m.end; {
+			n := min(len(h.vec), int((m.end-a)/pageSize))
+			if err := mincore(a, n, h.vec); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range h.vec[:n] {
+				resident += int64(v&1) * pageSize
+			}
+			a += uintptr(n) * pageSize
+		}
+	}
+	goCounts := int64(0)
+	for _, name := range []string{"/memory/classes/heap/objects:bytes", "/memory/classes/heap/unused:bytes", "/memory/classes/heap/free:bytes", "/memory/classes/heap/stacks:bytes"} {
+		goCounts += int64(readMetric(name).Uint64())
+	}
+	return resident - goCounts
+}
+
+// The last huge page a burst grows into is resident as a whole, but the
+// runtime counts the part it never allocated as returned to the OS: the
+// trim after the burst gives that part back too.
+func TestHeapAheadGivesTheUnusedEndOfTheLastHugePageBack(t *testing.T) {
+	hugePagesOnAdviceOrSkip(t)
+	debug.FreeOSMemory()
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, Idle: time.Millisecond, TrimAfter: 50 * time.Millisecond})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	before := heapResidentBeyondGo(t)
+	keep, _ := growHeap(t, 12)
+	// Stop with the heap's frontier in the middle of a huge page.
+	for i := 0; ; i++ {
+		last := keep[len(keep)-1]
+		end := uintptr(unsafe.Pointer(unsafe.SliceData(last))) + uintptr(len(last))
+		if off := end % hugePageSize; off > hugePageSize/4 && off < hugePageSize*3/4 || i > 64 {
+			t.Logf("the heap's frontier is %d KiB into a huge page", off>>10)
+			break
+		}
+		b := make([]byte, 64<<10)
+		b[0] = 1
+		keep = append(keep, b)
+	}
+	if st := h.Stats(); st.HugeBursts == 0 {
+		t.Fatalf("the burst had no huge pages: the test measures nothing")
+	}
+	waitFor := time.Now().Add(2 * time.Second)
+	for h.Stats().Trims == 0 && time.Now().Before(waitFor) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h.Stats().Trims == 0 {
+		t.Fatal("no trim after the burst")
+	}
+	after := heapResidentBeyondGo(t)
+	t.Logf("heap resident beyond what the runtime counts: %d KiB before the burst, %d KiB after it and the trim", before>>10, after>>10)
+	if after-before > 256<<10 {
+		t.Errorf("%d KiB more of the heap resident than the runtime counts after the trim, want at most 256 KiB", (after-before)>>10)
+	}
+	runtime.KeepAlive(keep)
 }

@@ -1,6 +1,7 @@
 // Package prefault touches fresh memory so that its page faults happen where
 // the caller chooses: Slice for one allocation, HeapAhead for the pages the
-// Go heap is about to grow into.
+// Go heap is about to grow into (and, during a burst of growth, huge pages
+// for it, so that there are 512 times fewer faults to take).
 //
 // A large Go allocation served from memory the OS has just given (or been
 // given back, after a scavenge) is not cleared by the runtime: it is known to
