@@ -490,25 +490,6 @@ func TestHeapAheadReleasesTheCollectorWithoutAssists(t *testing.T) {
 	runtime.KeepAlive(small)
 }
 
-// anonHugeKiB is this process's memory in transparent huge pages.
-func anonHugeKiB(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/smaps_rollup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "AnonHugePages:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatalf("smaps_rollup: %q: %v", l, err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no AnonHugePages in /proc/self/smaps_rollup")
-	return 0
-}
-
 // hugePagesOnAdviceOrSkip skips a test that needs the kernel to give
 // transparent huge pages where they are asked for.
 func hugePagesOnAdviceOrSkip(t *testing.T) {
