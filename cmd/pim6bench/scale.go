@@ -145,13 +145,20 @@ func (e *scaleEnv) snapshot(sections ...api.Section) (*api.Snapshot, error) {
 }
 
 // rssBytes is pim6d's resident set size (VmRSS).
-func (e *scaleEnv) rssBytes() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.d.Pid()))
+func (e *scaleEnv) rssBytes() int64 { return e.procBytes("status", "VmRSS:") }
+
+// hugeBytes is pim6d's memory in transparent huge pages.
+func (e *scaleEnv) hugeBytes() int64 { return e.procBytes("smaps_rollup", "AnonHugePages:") }
+
+// procBytes reads a "Key:   N kB" line of pim6d's /proc/PID/file (0 if
+// there is none).
+func (e *scaleEnv) procBytes(file, key string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", e.d.Pid(), file))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}
@@ -192,21 +199,6 @@ func (e *scaleEnv) stat() []string {
 		s = s[i+1:]
 	}
 	return strings.Fields(s)
-}
-
-// hugeBytes is pim6d's memory in transparent huge pages.
-func (e *scaleEnv) hugeBytes() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", e.d.Pid()))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "AnonHugePages:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // liveHeap is the heap marked live by pim6d's last garbage collection

@@ -167,7 +167,6 @@ func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
 	if h.huge() {
 		premapHeap(opts.HugeReserve)
 		debug.FreeOSMemory() // collects the allocation that mapped the space
-		h.readMaps()
 	}
 	h.lastInUse, h.lastAt = h.inUse(), time.Now()
 	go h.run()
