@@ -158,7 +158,8 @@ func readMetric(name string) metrics.Value {
 // After a large burst of growth ends, the collector's headroom goes back to
 // the OS once; a small burst is left alone.
 func TestHeapAheadTrimsOnceAfterALargeBurst(t *testing.T) {
-	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 8 << 20, TrimAfter: 50 * time.Millisecond, TrimBurst: 8 << 20})
+	// Without huge pages: their tail claim takes free pages too.
+	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 8 << 20, TrimAfter: 50 * time.Millisecond, TrimBurst: 8 << 20, HugeBurst: -1})
 	if err != nil {
 		t.Skipf("heap prefault unavailable here: %v", err)
 	}
@@ -190,8 +191,14 @@ func TestHeapAheadTrimsOnceAfterALargeBurst(t *testing.T) {
 	if st := h.Stats(); st.Trims != 1 {
 		t.Fatalf("trims after a 64 MiB burst = %d, want 1", st.Trims)
 	}
-	if free := heapFree(); free > 1<<20 {
-		t.Errorf("%d KiB of the heap still free and mapped after the trim", free>>10)
+	// What the runtime cannot give back (free pages in the page caches of
+	// processors busy during the collection: up to 512 KiB per P, measured
+	// 2 MiB with GOMAXPROCS 8) stays after any trim; the reference is a
+	// second trim made here.
+	free := heapFree()
+	debug.FreeOSMemory()
+	if floor := heapFree(); free > floor+1<<20 {
+		t.Errorf("%d KiB of the heap still free and mapped after the trim (%d KiB after a second one)", free>>10, floor>>10)
 	}
 	time.Sleep(200 * time.Millisecond)
 	if st := h.Stats(); st.Trims != 1 {
