@@ -158,6 +158,21 @@ func readMetric(name string) metrics.Value {
 // After a large burst of growth ends, the collector's headroom goes back to
 // the OS once; a small burst is left alone.
 func TestHeapAheadTrimsOnceAfterALargeBurst(t *testing.T) {
+	// Under load the test may be descheduled for longer than TrimAfter
+	// between the burst's end and dropping its last part: the trim then
+	// comes first and there is nothing to measure. That try is repeated.
+	for try := 1; ; try++ {
+		if trimmedOnce(t, try == 3) || t.Failed() {
+			return
+		}
+		t.Logf("try %d: the trim came before the burst's last part was dropped; again", try)
+	}
+}
+
+// trimmedOnce runs one burst and checks its trim; it returns false, having
+// checked nothing, when the trim came too early to be measured, unless
+// lastTry.
+func trimmedOnce(t *testing.T, lastTry bool) bool {
 	// Without huge pages: their tail claim takes free pages too.
 	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 8 << 20, TrimAfter: 50 * time.Millisecond, TrimBurst: 8 << 20, HugeBurst: -1})
 	if err != nil {
@@ -166,21 +181,24 @@ func TestHeapAheadTrimsOnceAfterALargeBurst(t *testing.T) {
 	defer h.Stop()
 	// 64 MiB over ~100 ms so that several rounds see the growth, the last
 	// 16 MiB of it dropped at the end: the collector leaves it free.
-	var keep, last [][]byte
+	var keep, tail [][]byte
 	for i := range 1024 {
 		b := make([]byte, 64<<10)
 		b[0] = byte(i)
 		if i < 768 {
 			keep = append(keep, b)
 		} else {
-			last = append(last, b)
+			tail = append(tail, b)
 		}
 		if i%16 == 15 {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	last = nil
+	tail = nil
 	runtime.GC() // what the burst's last part held is free now
+	if h.Stats().Trims != 0 && !lastTry {
+		return false
+	}
 	if free := heapFree(); free < 4<<20 {
 		t.Fatalf("only %d KiB of the heap free after the burst: the test measures nothing", free>>10)
 	}
@@ -205,6 +223,7 @@ func TestHeapAheadTrimsOnceAfterALargeBurst(t *testing.T) {
 		t.Errorf("trims = %d while the heap rested, want still 1", st.Trims)
 	}
 	runtime.KeepAlive(keep)
+	return true
 }
 
 // Stop ends the goroutine, and may be called twice.
@@ -375,8 +394,10 @@ func TestHeapAheadHoldsTheCollectorBackDuringABurst(t *testing.T) {
 		t.Errorf("heap goal %d MiB under the heap's %d MiB of objects once GOGC is back", goal>>20, objects>>20)
 	}
 	runtime.KeepAlive(keepHeld)
-	if n := h.Stats().GCHolds; n != 1 {
-		t.Errorf("holds = %d, want 1", n)
+	// One hold for the burst; a second when the test was descheduled for
+	// longer than gcHoldQuiet within it (seen under load), never one a round.
+	if n := h.Stats().GCHolds; n == 0 || n > 2 {
+		t.Errorf("holds = %d, want 1 (2 under load)", n)
 	}
 }
 
@@ -445,8 +466,10 @@ func TestHeapAheadHoldsTheCollectorOnlyForNewState(t *testing.T) {
 		}
 	}()
 	_, mid, h, _ = burstCollections(t, opts)
-	if mid != 400 || h.Stats().GCHolds != 1 {
-		t.Errorf("heap growth with new state: GOGC %d halfway, %d holds; want 400 and 1", mid, h.Stats().GCHolds)
+	// A second hold when the test was descheduled for longer than
+	// gcHoldQuiet within the burst (seen under load), never one a round.
+	if n := h.Stats().GCHolds; mid != 400 || n == 0 || n > 2 {
+		t.Errorf("heap growth with new state: GOGC %d halfway, %d holds; want 400 and 1 (2 under load)", mid, n)
 	}
 }
 
@@ -479,8 +502,10 @@ func TestHeapAheadReleasesTheCollectorWithoutAssists(t *testing.T) {
 	for (h.Stats().GCHolds == 0 || gcPercent() != 50) && time.Now().Before(waitFor) {
 		time.Sleep(time.Millisecond)
 	}
-	if h.Stats().GCHolds != 1 || gcPercent() != 50 {
-		t.Fatalf("holds %d, GOGC %d: the burst was not held and released", h.Stats().GCHolds, gcPercent())
+	// A second hold when the test was descheduled for longer than
+	// gcHoldQuiet within the burst (seen under load).
+	if n := h.Stats().GCHolds; n == 0 || n > 2 || gcPercent() != 50 {
+		t.Fatalf("holds %d, GOGC %d: the burst was not held and released", n, gcPercent())
 	}
 	a0 := assistSeconds()
 	var small []*node
@@ -615,8 +640,13 @@ func TestHeapAheadWithdrawsTheHugePageAdviceAfterABurst(t *testing.T) {
 			hgDuring, _ = heapVMAFlags(t)
 		}
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Withdrawn 10 ms after the growth stops; under load the rounds come
+	// late.
 	hg, nh := heapVMAFlags(t)
+	for deadline := time.Now().Add(2 * time.Second); hg != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		hg, nh = heapVMAFlags(t)
+	}
 	t.Logf("heap mappings advised for huge pages: %d during the burst, %d after it (%d advised against)", hgDuring, hg, nh)
 	if hgDuring == 0 {
 		t.Errorf("no heap mapping advised for huge pages during a 16 MiB burst")
@@ -661,6 +691,20 @@ func heapResidentBeyondGo(t *testing.T) int64 {
 // trim after the burst gives that part back too.
 func TestHeapAheadGivesTheUnusedEndOfTheLastHugePageBack(t *testing.T) {
 	hugePagesOnAdviceOrSkip(t)
+	// Under load the test may be descheduled for longer than TrimAfter
+	// before the frontier is where it wants it: the trim then comes first,
+	// and that try is repeated.
+	for try := 1; ; try++ {
+		if gaveTheTailBack(t, try == 3) || t.Failed() {
+			return
+		}
+		t.Logf("try %d: the trim came before the burst was over; again", try)
+	}
+}
+
+// gaveTheTailBack runs one burst and checks its trim; it returns false,
+// having checked nothing, when the trim came too early, unless lastTry.
+func gaveTheTailBack(t *testing.T, lastTry bool) bool {
 	debug.FreeOSMemory()
 	h, err := StartHeapAhead(HeapOptions{MinRate: 1 << 20, MinBurst: 1 << 30, Idle: time.Millisecond, TrimAfter: 50 * time.Millisecond})
 	if err != nil {
@@ -681,7 +725,11 @@ func TestHeapAheadGivesTheUnusedEndOfTheLastHugePageBack(t *testing.T) {
 		b[0] = 1
 		keep = append(keep, b)
 	}
-	if st := h.Stats(); st.HugeBursts == 0 {
+	st := h.Stats()
+	if st.Trims != 0 && !lastTry {
+		return false
+	}
+	if st.HugeBursts == 0 {
 		t.Fatalf("the burst had no huge pages: the test measures nothing")
 	}
 	waitFor := time.Now().Add(2 * time.Second)
@@ -697,4 +745,5 @@ func TestHeapAheadGivesTheUnusedEndOfTheLastHugePageBack(t *testing.T) {
 		t.Errorf("%d KiB more of the heap resident than the runtime counts after the trim, want at most 256 KiB", (after-before)>>10)
 	}
 	runtime.KeepAlive(keep)
+	return true
 }
