@@ -54,6 +54,7 @@ type scaleEnv struct {
 type scaleBins struct {
 	pim6d, pim6stat string
 	flags           []string // extra pim6d flags
+	label           string   // the binary, in the table, when it is not the default one ("path ")
 }
 
 // buildScaleBins builds pim6d and pim6stat (from the module the current
@@ -114,8 +115,18 @@ func newScaleEnv(l *lab.Lab, bins scaleBins, config string) (*scaleEnv, error) {
 	e.socket = filepath.Join(dir, "pim6d.sock")
 	// gctrace=1 makes the Go runtime log the live heap after every
 	// collection (liveHeap reads it): a memory figure without GC headroom.
-	args := []string{"env", "GODEBUG=gctrace=1", bins.pim6d, "--socket", e.socket, "--log-level", "warn"}
-	args = append(args, bins.flags...)
+	// A flag written NAME=value (GOGC=400) is pim6d's environment instead.
+	args := []string{"env", "GODEBUG=gctrace=1"}
+	var flags []string
+	for _, f := range bins.flags {
+		if isEnvAssignment(f) {
+			args = append(args, f)
+		} else {
+			flags = append(flags, f)
+		}
+	}
+	args = append(args, bins.pim6d, "--socket", e.socket, "--log-level", "warn")
+	args = append(args, flags...)
 	if config != "" {
 		conf := filepath.Join(dir, "pim6d.yaml")
 		if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
@@ -620,6 +631,7 @@ type scaleFlags struct {
 	timeout         time.Duration
 	pim6d, pim6stat string
 	compare         string // pim6d flags of a reference variant, run alternately
+	comparePim6d    string // the reference variant's pim6d binary
 	fs              *flag.FlagSet
 	countsN         []int
 	bins            scaleBins
@@ -635,6 +647,7 @@ func parseScaleFlags(name string, per int, args []string) (*scaleFlags, error) {
 	f.fs.StringVar(&f.pim6d, "pim6d", "", "pim6d binary (default: go build from the module)")
 	f.fs.StringVar(&f.pim6stat, "pim6stat", "", "pim6stat binary (default: go build from the module)")
 	f.fs.StringVar(&f.compare, "compare", "", "also run pim6d with these flags (space-separated), alternating with the plain runs, e.g. \"--prefault-heap=false\"")
+	f.fs.StringVar(&f.comparePim6d, "compare-pim6d", "", "also run this pim6d binary (with the -compare flags, if any), alternating with the plain runs: a build of another commit")
 	f.fs.Parse(args)
 	var err error
 	if f.countsN, err = parseCounts(f.counts); err != nil {
@@ -748,8 +761,15 @@ func pimscale(args []string) error {
 }
 
 // variants is how many ways pim6d is run: 1, or 2 with -compare.
+// isEnvAssignment says whether a pim6d "flag" is NAME=value, an
+// environment variable for pim6d (upper case letters, digits, _).
+func isEnvAssignment(f string) bool {
+	name, _, ok := strings.Cut(f, "=")
+	return ok && name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
+}
+
 func (f *scaleFlags) variants() int {
-	if f.compare == "" {
+	if f.compare == "" && f.comparePim6d == "" {
 		return 1
 	}
 	return 2
@@ -759,8 +779,11 @@ func (f *scaleFlags) variants() int {
 // uses the reference flags, so that both see the machine in the same state.
 func (f *scaleFlags) variant(i int) scaleBins {
 	b := f.bins
-	if f.compare != "" && i%2 == 1 {
+	if f.variants() == 2 && i%2 == 1 {
 		b.flags = strings.Fields(f.compare)
+		if f.comparePim6d != "" {
+			b.pim6d, b.label = f.comparePim6d, f.comparePim6d+" "
+		}
 	}
 	return b
 }
@@ -791,7 +814,7 @@ func (f *scaleFlags) eachRun(name, config string, measure func(e *scaleEnv, n in
 			if err != nil {
 				fmt.Fprintln(os.Stderr, name+":", err)
 			}
-			row(flagsLabel(bins.flags))
+			row(bins.label + flagsLabel(bins.flags))
 		}
 	}
 	return nil

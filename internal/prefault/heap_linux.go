@@ -81,6 +81,8 @@ type HeapAhead struct {
 	trimDue   bool      // the current or last burst reached TrimBurst, and was not trimmed after
 	gcHeld    bool      // GOGC is BurstGCPercent; gcPercent is what it was
 	gcPercent int
+	gcBase    int    // GOGC when HeapAhead started, which MinHeadroom only ever raises
+	gcCycles  uint64 // collections seen by the last headroom check
 	gcWanted  time.Time // the last round in which the burst called for the hold
 	lastState int64     // StateSize at the last round
 	idle      bool
@@ -145,6 +147,8 @@ func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
 			{Name: "/memory/classes/heap/objects:bytes"},
 			{Name: "/memory/classes/heap/unused:bytes"},
 			{Name: "/memory/classes/heap/released:bytes"},
+			{Name: "/gc/cycles/total:gc-cycles"},
+			{Name: "/gc/heap/live:bytes"},
 		},
 		vec:    make([]byte, 1024),
 		idle:   true,
@@ -168,6 +172,7 @@ func StartHeapAhead(opts HeapOptions) (*HeapAhead, error) {
 		premapHeap(opts.HugeReserve)
 		debug.FreeOSMemory() // collects the allocation that mapped the space
 	}
+	h.gcBase = gcPercent()
 	h.lastInUse, h.lastAt = h.inUse(), time.Now()
 	go h.run()
 	return h, nil
@@ -186,6 +191,7 @@ func (h *HeapAhead) Stats() HeapStats {
 
 func (h *HeapAhead) run() {
 	defer close(h.done)
+	defer h.dropHeadroom()
 	defer h.releaseGC()
 	defer h.withdrawHuge()
 	t := time.NewTimer(h.opts.Idle)
@@ -215,8 +221,37 @@ func (h *HeapAhead) inUse() uint64 {
 		return 0
 	}
 	h.released = v(2)
+	if cycles := v(3); cycles != h.gcCycles {
+		h.gcCycles = cycles
+		h.keepHeadroom(v(4))
+	}
 	return v(0) + v(1)
 }
+
+// keepHeadroom sets GOGC after a collection so that the next goal is at
+// least MinHeadroom above the live heap, and no lower than the GOGC
+// HeapAhead started with; not while a burst holds the collector (it sets
+// GOGC back when it ends, and the next collection brings this back).
+func (h *HeapAhead) keepHeadroom(live uint64) {
+	if h.opts.MinHeadroom <= 0 || h.gcBase <= 0 || h.gcHeld {
+		return
+	}
+	// The runtime's smallest goal grows with GOGC too (4 MiB x GOGC/100):
+	// past MinHeadroom/4 MiB x 100, a tiny heap's goal would be that
+	// minimum, not MinHeadroom.
+	most := uint64(h.opts.MinHeadroom) * 100 / runtimeHeapMinimum
+	want := h.gcBase
+	if live > 0 {
+		want = max(want, int(min(uint64(h.opts.MinHeadroom)*100/live, most)))
+	}
+	if now := gcPercent(); now >= 0 && now != want {
+		debug.SetGCPercent(want)
+	}
+}
+
+// runtimeHeapMinimum is the Go runtime's smallest heap goal at GOGC 100
+// (defaultHeapMinimum in runtime/mgcpacer.go).
+const runtimeHeapMinimum = 4 << 20
 
 // round populates the window ahead of the heap while it grows fast (in a
 // burst of MinBurst or more), returns the heap's free memory to the OS once
@@ -455,6 +490,13 @@ func (h *HeapAhead) stateSize() int64 {
 		return 0
 	}
 	return h.opts.StateSize()
+}
+
+// dropHeadroom gives GOGC its value from before HeapAhead back.
+func (h *HeapAhead) dropHeadroom() {
+	if h.opts.MinHeadroom > 0 && h.gcBase > 0 && gcPercent() >= 0 {
+		debug.SetGCPercent(h.gcBase)
+	}
 }
 
 // gcPercent reads GOGC (-1: off).

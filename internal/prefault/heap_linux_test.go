@@ -754,3 +754,62 @@ func gaveTheTailBack(t *testing.T, lastTry bool) bool {
 	runtime.KeepAlive(keep)
 	return true
 }
+
+// While the heap is small, MinHeadroom keeps the collector's goal that far
+// above the live heap: a small intake grows without collections, where
+// GOGC 50 alone (a goal of 2-3 MiB) collects several times. A heap large
+// enough for GOGC's own headroom keeps its GOGC, and Stop gives it back.
+func TestHeapAheadKeepsAMinimumHeadroomForASmallHeap(t *testing.T) {
+	t.Cleanup(func() { debug.SetGCPercent(debug.SetGCPercent(50)) })
+	grow := func(minHeadroom int) (cycles uint64, room int64) {
+		debug.SetGCPercent(50)
+		runtime.GC()
+		h, err := StartHeapAhead(HeapOptions{MinHeadroom: minHeadroom, MinBurst: 1 << 30, TrimAfter: -1, BurstGCPercent: -1, HugeBurst: -1, Idle: time.Millisecond})
+		if err != nil {
+			t.Skipf("heap prefault unavailable here: %v", err)
+		}
+		defer h.Stop()
+		time.Sleep(20 * time.Millisecond) // a few rounds
+		room = int64(readMetric("/gc/heap/goal:bytes").Uint64()) - int64(readMetric("/gc/heap/live:bytes").Uint64())
+		before := gcCycles()
+		var keep [][]byte
+		for i := range 128 { // 8 MiB
+			b := make([]byte, 64<<10)
+			b[0] = byte(i)
+			keep = append(keep, b)
+		}
+		cycles = gcCycles() - before
+		runtime.KeepAlive(keep)
+		return cycles, room
+	}
+	plainCycles, plainRoom := grow(0)
+	floorCycles, floorRoom := grow(16 << 20)
+	t.Logf("growing a small heap by 8 MiB at GOGC 50: %d collections with the goal %d KiB above the live heap; with a 16 MiB floor, %d collections, %d KiB", plainCycles, plainRoom>>10, floorCycles, floorRoom>>10)
+	if floorRoom < 15<<20 || floorRoom > 17<<20 {
+		t.Errorf("goal %d KiB above the live heap with MinHeadroom 16 MiB", floorRoom>>10)
+	}
+	if floorCycles != 0 || plainCycles == 0 {
+		t.Errorf("collections while growing 8 MiB: %d with the floor, %d without; want none and some", floorCycles, plainCycles)
+	}
+	if p := gcPercent(); p != 50 {
+		t.Errorf("GOGC = %d after Stop, want 50 back", p)
+	}
+
+	// 48 MiB live at GOGC 50: 24 MiB of headroom already.
+	var large [][]byte
+	for range 768 {
+		large = append(large, make([]byte, 64<<10))
+	}
+	runtime.GC()
+	h, err := StartHeapAhead(HeapOptions{MinHeadroom: 16 << 20, MinBurst: 1 << 30, TrimAfter: -1, BurstGCPercent: -1, HugeBurst: -1, Idle: time.Millisecond})
+	if err != nil {
+		t.Skipf("heap prefault unavailable here: %v", err)
+	}
+	defer h.Stop()
+	runtime.GC()
+	time.Sleep(20 * time.Millisecond)
+	if p := gcPercent(); p != 50 {
+		t.Errorf("GOGC = %d with 48 MiB live and MinHeadroom 16 MiB, want 50 kept", p)
+	}
+	runtime.KeepAlive(large)
+}
