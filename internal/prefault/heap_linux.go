@@ -81,8 +81,8 @@ type HeapAhead struct {
 	trimDue   bool      // the current or last burst reached TrimBurst, and was not trimmed after
 	gcHeld    bool      // GOGC is BurstGCPercent; gcPercent is what it was
 	gcPercent int
-	gcBase    int    // GOGC when HeapAhead started, which MinHeadroom only ever raises
-	gcCycles  uint64 // collections seen by the last headroom check
+	gcBase    int       // GOGC when HeapAhead started, which MinHeadroom only ever raises
+	gcCycles  uint64    // collections seen by the last headroom check
 	gcWanted  time.Time // the last round in which the burst called for the hold
 	lastState int64     // StateSize at the last round
 	idle      bool
