@@ -208,7 +208,7 @@ func (m *MFIB) Len() int { return int(m.n.Load()) }
 func (m *MFIB) Keys() []Key {
 	ks := make([]Key, 0, m.Len())
 	m.table.Walk(func(r *stack.Route) bool {
-		if r.Protocol == Protocol && r.Kind == stack.KindMulticast && r.Dst.Bits() == 128 {
+		if isOurs(r) && r.Dst.Bits() == 128 {
 			k := Key{Source: r.Src.Addr(), Group: r.Dst.Addr()}
 			ks = append(ks, k)
 		}

@@ -441,14 +441,7 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	r.rssBefore = e.rssBytes()
 	r.heap0, _ = e.liveHeap()
 	drops0 := e.mldSocketDrops()
-	var cpu1, faults1 int64
-	e.onQuiet = func() {
-		r.heap1, _ = e.liveHeap()
-		cpu1, faults1 = e.cpuTicks(), e.minorFaults()
-		r.rssQuiet, r.huge = e.rssBytes(), e.hugeBytes()
-	}
-	e.stopPerf = e.perfRecord()
-	cpu0, faults0 := e.cpuTicks(), e.minorFaults()
+	finish := e.watchIntake(&r)
 	start := time.Now()
 	fail, err := sendRaw(e.host, "eth0", pkts)
 	r.sendTime, r.sendFail = time.Since(start), fail
@@ -459,9 +452,26 @@ func measureMLD(e *scaleEnv, n, perReport int, timeout time.Duration) (intake, e
 	r.got, r.elapsed = got, done.Sub(start)
 	r.rssAfter = e.rssBytes()
 	r.drops = e.mldSocketDrops() - drops0
-	r.cpu = time.Duration(cpu1-cpu0) * tick // until quiet, without the snapshots
-	r.faults = faults1 - faults0
+	finish()
 	return r, err
+}
+
+// watchIntake starts watching an intake: what pim6d's CPU time and page
+// faults grew by from now until the intake went quiet, and its live heap
+// and memory at quiet, go into r when finish is called.
+func (e *scaleEnv) watchIntake(r *intake) (finish func()) {
+	var cpu1, faults1 int64
+	e.onQuiet = func() {
+		r.heap1, _ = e.liveHeap()
+		cpu1, faults1 = e.cpuTicks(), e.minorFaults()
+		r.rssQuiet, r.huge = e.rssBytes(), e.hugeBytes()
+	}
+	e.stopPerf = e.perfRecord()
+	cpu0, faults0 := e.cpuTicks(), e.minorFaults()
+	return func() {
+		r.cpu = time.Duration(cpu1-cpu0) * tick // until quiet, without the snapshots
+		r.faults = faults1 - faults0
+	}
 }
 
 // pimResult adds the Hello timing to an intake.
@@ -550,14 +560,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.rssBefore = e.rssBytes()
 	r.heap0, _ = e.liveHeap()
 	drops0 := e.pimSocketDrops()
-	var cpu1, faults1 int64
-	e.onQuiet = func() {
-		r.heap1, _ = e.liveHeap()
-		cpu1, faults1 = e.cpuTicks(), e.minorFaults()
-		r.rssQuiet, r.huge = e.rssBytes(), e.hugeBytes()
-	}
-	e.stopPerf = e.perfRecord()
-	cpu0, faults0 := e.cpuTicks(), e.minorFaults()
+	finish := e.watchIntake(&r.intake)
 	start := time.Now()
 	r.msgs, r.sendFail = nb.joinAll(n, perMsg, upstream)
 	r.sent = r.msgs
@@ -566,8 +569,7 @@ func measurePIM(e *scaleEnv, n, perMsg int, timeout time.Duration, align bool) (
 	r.got, r.elapsed = got, done.Sub(start)
 	r.rssAfter = e.rssBytes()
 	r.drops = e.pimSocketDrops() - drops0
-	r.cpu = time.Duration(cpu1-cpu0) * tick // until quiet, without the snapshots
-	r.faults = faults1 - faults0
+	finish()
 	if err != nil || !align {
 		return r, err
 	}
@@ -677,7 +679,7 @@ func withScaleLab(bins scaleBins, config string, f func(*scaleEnv) error) error 
 	if out := os.Getenv("PIM6BENCH_OUTPUT"); out != "" {
 		// Everything pim6d wrote (the collector's trace among it), appended.
 		if f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintf(f, "=== pim6d %s\n%s", strings.Join(bins.flags, " "), e.d.Output())
+			fmt.Fprintf(f, "=== pim6d %s%s\n%s", bins.label, strings.Join(bins.flags, " "), e.d.Output())
 			f.Close()
 		}
 	}

@@ -212,6 +212,8 @@ func (h *HeapAhead) run() {
 
 // inUse reads the heap's metrics: the bytes in spans in use, which grow as
 // the heap does, and (into h.released) the free bytes given back to the OS.
+// When a collection has run since the last read, it sets GOGC for the
+// collector's headroom (keepHeadroom) from the live heap read with them.
 func (h *HeapAhead) inUse() uint64 {
 	metrics.Read(h.samples)
 	v := func(i int) uint64 {
@@ -647,11 +649,7 @@ func readPagesYielding(addr uintptr, pages int) {
 }
 
 func populate(addr uintptr, n int) error {
-	_, _, e := unix.Syscall(unix.SYS_MADVISE, addr, uintptr(n), unix.MADV_POPULATE_WRITE)
-	if e != 0 {
-		return e
-	}
-	return nil
+	return madvise(addr, uintptr(n), unix.MADV_POPULATE_WRITE)
 }
 
 func madvise(addr, n uintptr, advice int) error {
